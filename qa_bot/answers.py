@@ -1,0 +1,115 @@
+"""Hits to answers: verified quotes with their attribution, or an honest "no answer"."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .index import Index
+from .retrieval import Hit
+from .transcripts import Transcript
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A verified quote: ``quote == source[start:end]`` of ``transcript``, always."""
+
+    quote: str
+    transcript: str
+    title: str
+    speaker: str | None
+    in_reply_to: str | None
+    start: int
+    end: int
+    line: int
+    timestamp: str | None
+    score: float
+    context: str
+    context_start: int
+    role: str | None = None
+    relevance: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def citation(self) -> str:
+        """The quote and its attribution on one line, for pasting into an article or notes."""
+        who = self.speaker or "Unattributed"
+        if self.role:
+            who += f", {self.role}"
+        where = f"line {self.line}" if self.timestamp is None else f"at {self.timestamp}"
+        return f"“{' '.join(self.quote.split())}” — {who}, {self.title} ({self.transcript}, {where})"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to one question; with ``no_answer`` the answers are only the closest passages."""
+
+    question: str
+    no_answer: bool
+    answers: tuple[Answer, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "no_answer": self.no_answer,
+                "answers": [a.to_dict() for a in self.answers]}
+
+    @property
+    def top(self) -> Answer | None:
+        return self.answers[0] if self.answers else None
+
+
+def timestamp(seconds: float | None) -> str | None:
+    """``HH:MM:SS.mmm``, or None when the time is unknown."""
+    if seconds is None:
+        return None
+    millis = round(seconds * 1000)
+    h, rest = divmod(millis, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    return f"{h:02d}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def assemble(question: str, hits: Sequence[Hit], index: Index,
+             transcripts: Mapping[str, Transcript], top_k: int, threshold: float) -> Result:
+    """Turn ranked hits into at most ``top_k`` answers, one per turn, each quote verified.
+
+    Args:
+        question: the question as asked.
+        hits: retrieval hits, best first.
+        index: the index the hits point into.
+        transcripts: the parsed transcripts by name, whose text the quotes are checked against.
+        top_k: most answers to return.
+        threshold: relevance below which the best hit does not count as an answer.
+
+    Returns:
+        The result; ``no_answer`` is true when nothing reaches the threshold.
+    """
+    answers: list[Answer] = []
+    seen_turns: set[tuple[str, int]] = set()
+    for hit in hits:
+        chunk = index.chunks[hit.row]
+        key = (chunk.transcript, chunk.turn)
+        if key in seen_turns:
+            continue
+        transcript = transcripts.get(chunk.transcript)
+        source = transcript.text if transcript else None
+        if source is None or source[chunk.start:chunk.end] != chunk.text:
+            # The file changed under the index, or a bug: such a passage is never shown as a quote.
+            log.warning("dropped an unverifiable quote from %s at %d", chunk.transcript, chunk.start)
+            continue
+        assert transcript is not None
+        turn = transcript.turns[chunk.turn]
+        seen_turns.add(key)
+        answers.append(Answer(
+            quote=chunk.text, transcript=chunk.transcript, title=transcript.title,
+            speaker=chunk.speaker, in_reply_to=chunk.in_reply_to, start=chunk.start, end=chunk.end,
+            line=chunk.line, timestamp=timestamp(chunk.start_time), score=round(hit.score, 4),
+            context=turn.text, context_start=turn.start, role=transcript.role_of(chunk.speaker),
+            relevance=round(hit.relevance, 4)))
+        if len(answers) >= top_k:
+            break
+    no_answer = not answers or answers[0].relevance < threshold
+    return Result(question=question, no_answer=no_answer, answers=tuple(answers))

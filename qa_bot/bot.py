@@ -1,0 +1,173 @@
+"""The Python API: open a corpus folder, keep its index in step, answer questions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import index as index_mod
+from .answers import Result, assemble
+from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
+from .embedding import Embedder, SentenceTransformerEmbedder
+from .errors import QuestionError, TranscriptError
+from .retrieval import Retriever
+from .transcripts import META_SUFFIX, Transcript, load_corpus, load_file
+
+log = logging.getLogger(__name__)
+INDEX_SUBDIR = ".qa_bot-index"
+
+
+def default_index_dir(corpus: Path) -> Path:
+    """The default corpus keeps its index in ``embeddings/``; any other in ``<corpus>/.qa_bot-index``."""
+    if corpus.resolve() == DEFAULT_CORPUS.resolve():
+        return DEFAULT_INDEX
+    return corpus / INDEX_SUBDIR
+
+
+class QaBot:
+    """Questions in, verified quotes out, over one corpus folder.
+
+    Build with ``QaBot.open`` (or ``qa_bot.load``); then ``ask``.
+    """
+
+    def __init__(self, corpus: Path, index_dir: Path | None, settings: Settings,
+                 embedder: Embedder) -> None:
+        self.corpus = corpus
+        self.index_dir = index_dir
+        self.settings = settings
+        self.embedder = embedder
+        self.transcripts: dict[str, Transcript] = {}
+        self.errors: list[TranscriptError] = []
+        self.report = index_mod.SyncReport()
+        self._lock = threading.RLock()
+        self._index: index_mod.Index | None = None
+        self._retriever: Retriever | None = None
+
+    @classmethod
+    def open(cls, corpus: str | Path = DEFAULT_CORPUS, index_dir: str | Path | None = None,
+             settings: Settings | None = None, embedder: Embedder | None = None,
+             progress: index_mod.Progress | None = None, save: bool = True) -> QaBot:
+        """Load a corpus and its saved index, embedding only what is new or changed.
+
+        Args:
+            corpus: the folder of transcripts.
+            index_dir: where its index is saved (default: see ``default_index_dir``).
+            settings: defaults to ``Settings.from_env()``.
+            embedder: defaults to the configured sentence-transformers model.
+            progress: called as ``progress(done, total, description)`` while embedding.
+            save: write the index back when it changed.
+
+        Returns:
+            A ready bot; ``bot.errors`` lists the files that could not be parsed.
+        """
+        corpus = Path(corpus)
+        settings = settings or Settings.from_env()
+        if index_dir is None:
+            index_dir = default_index_dir(corpus)
+        embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.device,
+                                                           settings.batch_size)
+        bot = cls(corpus, Path(index_dir), settings, embedder)
+        bot.refresh(progress, save=save)
+        return bot
+
+    def refresh(self, progress: index_mod.Progress | None = None, save: bool = True
+                ) -> index_mod.SyncReport:
+        """Re-read the corpus folder and bring the index up to date."""
+        transcripts, errors = load_corpus(self.corpus, self.settings.max_file_bytes)
+        with self._lock:
+            index, report = index_mod.sync(transcripts, self.index_dir, self.embedder,
+                                           self.settings, progress, save)
+            self.transcripts = {t.name: t for t in transcripts}
+            self.errors = errors
+            self.report = report
+            self._index = index
+            self._retriever = Retriever(index, self.settings)
+        return report
+
+    def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
+                       progress: index_mod.Progress | None = None) -> Transcript:
+        """Add a transcript file to the corpus folder and index it; a bad file changes nothing.
+
+        Raises:
+            TranscriptError: the file does not parse; nothing was written.
+        """
+        from .transcripts import parse
+
+        name = Path(filename).name
+        if not name or name.startswith(".") or name.endswith(META_SUFFIX):
+            raise TranscriptError(filename, "not an acceptable file name")
+        if len(data) > self.settings.max_file_bytes:
+            raise TranscriptError(name, f"file is larger than the {self.settings.max_file_bytes:,}-byte limit")
+        parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
+        target = self.corpus / name
+        if target.exists():
+            raise TranscriptError(name, "a transcript of that name is already in the corpus")
+        tmp = target.with_name(f".{name}.upload")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        self.refresh(progress)
+        return load_file(target, self.corpus)
+
+    @property
+    def index(self) -> index_mod.Index:
+        assert self._index is not None
+        return self._index
+
+    def speakers(self, transcript: str | None = None) -> list[str]:
+        """Names of the speakers with quotable words, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for chunk in self.index.chunks:
+            if chunk.speaker and (transcript is None or chunk.transcript == transcript):
+                seen.setdefault(chunk.speaker)
+        return list(seen)
+
+    def resolve_transcript(self, name: str | None) -> str | None:
+        """A transcript's name from its file name or stem; QuestionError when unknown."""
+        if not name:
+            return None
+        if name in self.transcripts:
+            return name
+        matches = [t for t in self.transcripts if Path(t).stem == name or Path(t).name == name]
+        if len(matches) == 1:
+            return matches[0]
+        known = ", ".join(sorted(self.transcripts)) or "none"
+        raise QuestionError(f"transcript: no transcript named {name!r} (known: {known})")
+
+    def ask(self, question: str, top_k: int | None = None, transcript: str | None = None,
+            speaker: str | None = None) -> Result:
+        """Answer a question with verified quotes.
+
+        Args:
+            question: plain-language question.
+            top_k: most answers (the first is the answer, the rest support it).
+            transcript: only search this transcript (file name or stem).
+            speaker: only search this speaker's words.
+
+        Returns:
+            The result: ``no_answer`` is true when nothing relevant was found.
+
+        Raises:
+            QuestionError: the question is empty or too long, or the scope is unknown.
+        """
+        text = " ".join(str(question or "").split())
+        if not text:
+            raise QuestionError("question: it is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise QuestionError(f"question: longer than {self.settings.max_question_chars:,} characters")
+        top_k = self.settings.top_k if top_k is None else int(top_k)
+        if not 1 <= top_k <= 50:
+            raise QuestionError("top_k: must be between 1 and 50")
+        with self._lock:
+            scope = self.resolve_transcript(transcript)
+            retriever, index, transcripts = self._retriever, self.index, self.transcripts
+        assert retriever is not None
+        query = self.embedder.encode([text])[0]
+        hits = retriever.search(query, text, top_k * 4, scope, speaker or None)
+        return assemble(text, hits, index, transcripts, top_k, self.settings.no_answer_threshold)
+
+    def ask_many(self, requests: Iterable[dict[str, Any]]) -> list[Result]:
+        return [self.ask(r["question"], r.get("top_k"), r.get("transcript"), r.get("speaker"))
+                for r in requests]

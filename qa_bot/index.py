@@ -1,0 +1,300 @@
+"""The saved index: FAISS over unit vectors, chunk records in JSON Lines, a JSON manifest.
+
+Layout of an index folder (never pickle)::
+
+    manifest.json          model, weights hash, dimension, chunk settings, per-transcript
+                           fingerprints and row ranges, and the SHA-256 of every data file
+    chunks-<gen>.faiss     one vector per quotable chunk
+    chunks-<gen>.jsonl     one chunk record per line, in the same order
+    turns-<gen>.faiss      one vector per whole turn (answers and interviewer questions)
+    turns-<gen>.jsonl      which turn each of those vectors is
+
+Writes are atomic: the data files of a new generation are written first, then ``manifest.json``
+is replaced in one rename, so a crash at any point leaves the previous index whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunking import QUOTABLE, Chunk, chunk_transcript
+from .config import Settings
+from .embedding import Embedder
+from .transcripts import QUESTION, Transcript
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class TurnKey:
+    """Which turn a row of the turn vectors stands for."""
+
+    transcript: str
+    turn: int
+    kind: str
+
+
+@dataclass
+class SyncReport:
+    """What bringing an index up to date did."""
+
+    embedded: int = 0
+    reused: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    saved: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Index:
+    """An index in memory: chunks and turns with their vectors, and where it is saved."""
+
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    chunk_vectors: Any  # faiss.Index
+    turn_keys: list[TurnKey]
+    turn_vectors: np.ndarray
+
+    def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
+        entry = self.manifest["transcripts"][name]
+        return tuple(entry["chunks"]), tuple(entry["turns"])  # type: ignore[return-value]
+
+
+def embed_text(speaker: str | None, text: str) -> str:
+    """What the model reads for a passage: the speaker's name helps "who said" questions."""
+    return f"{speaker}: {text}" if speaker else text
+
+
+def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
+    return [(TurnKey(transcript.name, t.index, t.kind),
+             t.text if t.kind == QUESTION else embed_text(t.speaker, t.text))
+            for t in transcript.turns if t.kind in QUOTABLE or t.kind == QUESTION]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "model": embedder.name,
+            "weights_sha256": embedder.weights_sha256,
+            "chunk_sentences": settings.chunk_sentences, "chunk_stride": settings.chunk_stride,
+            "max_chunk_chars": 400}
+
+
+def _flat(vectors: np.ndarray, dim: int) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def load(index_dir: Path) -> Index | None:
+    """Read a saved index, or None (with a warning) when it is missing, partial or altered."""
+    import faiss
+
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        for role, entry in files.items():
+            file = Path(index_dir) / entry["name"]
+            if _sha256(file) != entry["sha256"]:
+                raise ValueError(f"{file.name} does not match its checksum")
+        chunks = [Chunk.from_dict(json.loads(line)) for line in
+                  (Path(index_dir) / files["chunks_jsonl"]["name"]).read_text("utf-8").splitlines()]
+        turn_keys = [TurnKey(**json.loads(line)) for line in
+                     (Path(index_dir) / files["turns_jsonl"]["name"]).read_text("utf-8").splitlines()]
+        chunk_vectors = faiss.read_index(str(Path(index_dir) / files["chunks_faiss"]["name"]))
+        turn_index = faiss.read_index(str(Path(index_dir) / files["turns_faiss"]["name"]))
+        turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \
+            np.zeros((0, manifest["dimension"]), dtype=np.float32)
+        if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
+            raise ValueError("vector and record counts differ")
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        log.warning("saved index in %s is unusable (%s); it will be rebuilt", index_dir, exc)
+        return None
+    return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
+
+
+def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
+         settings: Settings, progress: Progress | None = None, save: bool = True
+         ) -> tuple[Index, SyncReport]:
+    """Bring the index of ``index_dir`` up to date with ``transcripts``, embedding only what changed.
+
+    Args:
+        transcripts: the corpus as parsed now.
+        index_dir: where the index is saved (None: keep it in memory only).
+        embedder: the model; its name and weights hash must match the saved index's.
+        settings: chunking settings.
+        progress: called as ``progress(done, total, description)`` while embedding.
+        save: write the updated index back when anything changed.
+
+    Returns:
+        The index in memory and a report of what was reused, embedded and saved.
+    """
+    report = SyncReport()
+    old = load(index_dir) if index_dir else None
+    key = _settings_key(settings, embedder)
+    if old is not None and {k: old.manifest.get(k) for k in key} != key:
+        log.info("index settings or model changed: re-embedding everything")
+        old = None
+    old_entries = old.manifest["transcripts"] if old else {}
+    names = {t.name for t in transcripts}
+    report.removed = sorted(set(old_entries) - names)
+
+    chunk_parts: list[tuple[list[Chunk], np.ndarray | None]] = []
+    turn_parts: list[tuple[list[TurnKey], np.ndarray | None]] = []
+    to_embed: list[str] = []
+    for t in transcripts:
+        entry = old_entries.get(t.name)
+        if old is not None and entry and entry["fingerprint"] == t.fingerprint:
+            (c0, c1), (u0, u1) = old.ranges(t.name)
+            vectors = old.chunk_vectors.reconstruct_n(c0, c1 - c0) if c1 > c0 else None
+            chunk_parts.append((old.chunks[c0:c1], vectors))
+            turn_parts.append((old.turn_keys[u0:u1], old.turn_vectors[u0:u1]))
+            report.reused.append(t.name)
+            continue
+        (report.changed if entry else report.added).append(t.name)
+        chunks = chunk_transcript(t, settings.chunk_sentences, settings.chunk_stride)
+        units = _turn_units(t)
+        chunk_parts.append((chunks, None))
+        turn_parts.append(([k for k, _ in units], None))
+        to_embed += [embed_text(c.speaker, c.text) for c in chunks] + [text for _, text in units]
+
+    vectors = _encode(embedder, to_embed, progress)
+    report.embedded = len(to_embed)
+    log.info("embedded %d texts (%d transcripts reused, %d added, %d changed, %d removed)",
+             report.embedded, len(report.reused), len(report.added), len(report.changed),
+             len(report.removed))
+    dim = embedder.dimension if to_embed or old is None else old.manifest["dimension"]
+    index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key)
+    if index_dir and save and (to_embed or report.removed or old is None):
+        try:
+            write(index, Path(index_dir))
+            report.saved = True
+        except OSError as exc:
+            message = f"could not save the index to {index_dir} ({exc}); serving it from memory"
+            log.warning(message)
+            report.warnings.append(message)
+    return index, report
+
+
+def _encode(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    step = 256  # big enough for the model to batch by length, small enough to show progress
+    parts = []
+    for at in range(0, len(texts), step):
+        parts.append(embedder.encode(texts[at:at + step]))
+        if progress:
+            progress(min(at + step, len(texts)), len(texts), "embedding")
+    return np.vstack(parts)
+
+
+def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: list,
+              fresh: np.ndarray, dim: int, key: dict[str, Any]) -> Index:
+    chunks: list[Chunk] = []
+    turn_keys: list[TurnKey] = []
+    chunk_vecs, turn_vecs = [], []
+    entries = {}
+    at = 0
+    for t, (cs, cv), (tk, tv) in zip(transcripts, chunk_parts, turn_parts, strict=True):
+        if cv is None and cs:
+            cv, at = fresh[at:at + len(cs)], at + len(cs)
+        if tv is None and tk:
+            tv, at = fresh[at:at + len(tk)], at + len(tk)
+        entries[t.name] = {"fingerprint": t.fingerprint, "title": t.title, "format": t.format,
+                           "chunks": [len(chunks), len(chunks) + len(cs)],
+                           "turns": [len(turn_keys), len(turn_keys) + len(tk)]}
+        chunks += cs
+        turn_keys += tk
+        if cs:
+            chunk_vecs.append(cv)
+        if tk:
+            turn_vecs.append(tv)
+    stack = (lambda parts: np.vstack(parts).astype(np.float32) if parts
+             else np.zeros((0, dim), dtype=np.float32))
+    manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
+    return Index(manifest, chunks, _flat(stack(chunk_vecs), dim), turn_keys, stack(turn_vecs))
+
+
+def _atomic_write(path: Path, write_body: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write_body(tmp)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write(index: Index, index_dir: Path) -> None:
+    """Save ``index`` as a new generation, then switch ``manifest.json`` to it in one rename."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen = uuid.uuid4().hex[:12]
+    turn_index = _flat(index.turn_vectors, index.manifest["dimension"])
+    bodies: dict[str, tuple[str, Callable[[Path], None]]] = {
+        "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
+            "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in index.chunks),
+            encoding="utf-8")),
+        "turns_jsonl": (f"turns-{gen}.jsonl", lambda p: p.write_text(
+            "".join(json.dumps(k.__dict__) + "\n" for k in index.turn_keys), encoding="utf-8")),
+        "chunks_faiss": (f"chunks-{gen}.faiss",
+                         lambda p: faiss.write_index(index.chunk_vectors, str(p))),
+        "turns_faiss": (f"turns-{gen}.faiss", lambda p: faiss.write_index(turn_index, str(p))),
+    }
+    files = {}
+    for role, (name, body) in bodies.items():
+        _atomic_write(index_dir / name, body)
+        files[role] = {"name": name, "sha256": _sha256(index_dir / name)}
+    manifest = dict(index.manifest, files=files)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
+    _fsync_dir(index_dir)
+    index.manifest = manifest
+    keep = {entry["name"] for entry in files.values()} | {MANIFEST}
+    for stale in index_dir.iterdir():
+        if stale.name not in keep and stale.suffix in {".faiss", ".jsonl"} \
+                and stale.name.startswith(("chunks-", "turns-")):
+            stale.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["Index", "SyncReport", "TurnKey", "load", "sync", "write", "embed_text"]
