@@ -1,0 +1,77 @@
+"""Shared fixtures: a tiny deterministic fake embedder, the real bundled model, and isolation.
+
+Every test runs in its own ``tmp_path`` (autouse), so nothing a test writes lands in the project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+INTERVIEW = CORPUS / "viktor-ivanov-interview.txt"
+
+
+class FakeEmbedder:
+    """Hashed bag of words: texts sharing words get similar unit vectors. Deterministic, instant."""
+
+    name = "fake-hashing"
+    weights_sha256 = "0" * 64
+
+    def __init__(self, dimension: int = 64) -> None:
+        self._dimension = dimension
+        self.calls = 0
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += len(texts)
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, zlib.crc32(word.encode()) % self._dimension] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("QA_BOT_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def interview_bot(real_embedder, tmp_path_factory):
+    """The default corpus with the real model, its index in a temporary folder."""
+    import qa_bot
+
+    return qa_bot.load(CORPUS, tmp_path_factory.mktemp("embeddings"), embedder=real_embedder)
