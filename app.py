@@ -1,0 +1,323 @@
+"""The browser app: ask the transcripts a question, see the quote, who said it, and where.
+
+``python app.py`` (or ``make run``) serves http://127.0.0.1:7860 over ``corpus/``; see ``--help``.
+Importing this module is cheap: ``demo`` is built here, but the bot (and its model) loads on
+first use, with a progress bar in the page, in a thread started at launch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa_bot import ui
+from qa_bot.config import DEFAULT_CORPUS, Settings
+from qa_bot.errors import QaBotError
+
+log = logging.getLogger("qa_bot.app")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+ALL = "*"  # the filter value meaning "no filter"
+UPLOAD_TYPES = [".txt", ".srt", ".vtt", ".json", ".jsonl"]
+# Questions share the model and run a few at a time; adding a transcript rewrites the index, one at once.
+CONCURRENCY = 4
+QUEUE_SIZE = 64
+
+
+class BotHolder:
+    """Builds the bot once, in the background, and lets every caller wait for it with progress."""
+
+    def __init__(self, corpus: Path = DEFAULT_CORPUS, index_dir: Path | None = None,
+                 settings: Settings | None = None, embedder: Any = None) -> None:
+        self.corpus, self.index_dir = Path(corpus), index_dir
+        self.settings, self.embedder = settings, embedder
+        self._bot: Any = None
+        self._error: Exception | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.progress: tuple[int, int, str] = (0, 0, "Loading the model and the index")
+
+    def _build(self) -> None:
+        from qa_bot.bot import QaBot
+
+        def report(done: int, total: int, desc: str) -> None:
+            self.progress = (done, total, "Embedding the transcripts" if desc == "embedding" else desc)
+
+        try:
+            settings = self.settings or Settings.from_env()
+            self._bot = QaBot.open(self.corpus, self.index_dir, settings, self.embedder, progress=report)
+            for error in self._bot.errors:
+                log.warning("skipped %s", error)
+        except Exception as exc:  # shown in the page; the next call tries again
+            log.exception("could not open %s", self.corpus)
+            self._error = exc
+
+    def start(self) -> threading.Thread:
+        with self._lock:
+            if self._thread is None or (not self._thread.is_alive() and self._bot is None):
+                self._error = None
+                self._thread = threading.Thread(target=self._build, name="qa-bot-load", daemon=True)
+                self._thread.start()
+            return self._thread
+
+    def get(self, progress: Callable[..., Any] | None = None) -> Any:
+        """The bot, building it first if need be; raises what building it raised."""
+        if self._bot is not None:
+            return self._bot
+        thread = self.start()
+        while thread.is_alive():
+            if progress is not None:
+                done, total, desc = self.progress
+                progress((done, total or None), desc=desc, unit="passages")
+            thread.join(0.25)
+        if self._bot is None:
+            error = self._error or RuntimeError("the bot did not load")
+            raise error
+        return self._bot
+
+
+HOLDER = BotHolder(Path(os.environ.get("QA_BOT_CORPUS", DEFAULT_CORPUS)),
+                   Path(os.environ["QA_BOT_INDEX"]) if os.environ.get("QA_BOT_INDEX") else None)
+
+
+def configure(corpus: str | Path = DEFAULT_CORPUS, index_dir: str | Path | None = None,
+              settings: Settings | None = None, embedder: Any = None) -> BotHolder:
+    """Point the app at another corpus (before it is used); returns the new holder."""
+    global HOLDER
+    HOLDER = BotHolder(Path(corpus), Path(index_dir) if index_dir else None, settings, embedder)
+    return HOLDER
+
+
+def _progress(progress: Any) -> Callable[[int, int, str], None]:
+    def report(done: int, total: int, desc: str) -> None:
+        progress((done, total), desc=desc)
+    return report
+
+
+def _scope(value: str | None) -> str | None:
+    return None if not value or value == ALL else value
+
+
+def _filters(bot: Any, transcript: str | None = None) -> tuple[Any, Any]:
+    names = [(f"{t.title} ({name})", name) for name, t in sorted(bot.transcripts.items())]
+    keep = transcript if transcript in bot.transcripts else ALL
+    speakers = bot.speakers(_scope(keep))
+    return (gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep),
+            gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in speakers)], value=ALL))
+
+
+def _status(bot: Any) -> str:
+    return ui.status_html(bot.transcripts, len(bot.index.chunks), bot.errors, str(bot.corpus))
+
+
+def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio idiom)
+    """On page load: wait for the bot (showing progress), then fill the filters and the status."""
+    try:
+        bot = HOLDER.get(progress)
+    except Exception as exc:
+        message = f"Could not load the corpus {HOLDER.corpus}: {exc}"
+        return ui.notice_html(message), gr.skip(), gr.skip()
+    return (_status(bot), *_filters(bot))
+
+
+def respond(message: str, history: list[dict[str, Any]] | None, transcript: str | None = ALL,
+            speaker: str | None = ALL, top_k: float = 3,
+            progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """One chat turn: the answer in the chat, its turn and map, more quotes, the citation.
+
+    Returns:
+        (chat history, question box, source panel, more quotes, citation, notice).
+    """
+    history = list(history or [])
+    if not (message or "").strip():
+        return (history, message, gr.skip(), gr.skip(), gr.skip(),
+                ui.notice_html("Type a question first, for example: " + ui.EXAMPLES[0]))
+    try:
+        bot = HOLDER.get(progress)
+        transcript, speaker = _scope(transcript), _scope(speaker)
+        result = bot.ask(message, int(top_k), transcript, speaker)
+    except QaBotError as exc:
+        return history, message, gr.skip(), gr.skip(), gr.skip(), ui.notice_html(str(exc))
+    reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
+    history += [{"role": "user", "content": ui.user_message(message)},
+                {"role": "assistant", "content": reply}]
+    return (history, "", ui.source_html(result, bot.transcripts), ui.more_html(result),
+            ui.citation(result), "")
+
+
+def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") -> dict[str, Any]:
+    """Answer a question with verified quotes: the same JSON as ``qa-bot ask --json``.
+
+    Args:
+        question: the question, in plain language.
+        top_k: most answers (the first is the answer, the rest support it).
+        transcript: only search this transcript (file name or stem); "" for all.
+        speaker: only search this speaker's words; "" for all.
+    """
+    try:
+        bot = HOLDER.get()
+        return dict(bot.ask(question, top_k, _scope(transcript), _scope(speaker)).to_dict())
+    except QaBotError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def add_transcript(path: str | None,
+                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """Parse an uploaded transcript, index it and make it searchable; a bad file changes nothing.
+
+    Returns:
+        (upload notice, corpus status, transcript filter, speaker filter, the file box).
+    """
+    unchanged = (gr.skip(), gr.skip(), gr.skip(), None)
+    if not path:
+        return (ui.notice_html("Choose a transcript file first (.txt, .srt, .vtt, .json or .jsonl)."),
+                *unchanged)
+    name = Path(path).name
+    try:
+        bot = HOLDER.get(progress)
+        if Path(name).suffix.lower() not in UPLOAD_TYPES:
+            raise QaBotError(f"{name}: not a transcript file (use {', '.join(UPLOAD_TYPES)})")
+        data = Path(path).read_bytes()
+        transcript = bot.add_transcript(name, data, progress=_progress(progress))
+    except QaBotError as exc:
+        return ui.notice_html(f"Could not add {name}; nothing was changed. {exc}"), *unchanged
+    except OSError as exc:
+        return ui.notice_html(f"Could not read {name}: {exc.strerror or exc}"), *unchanged
+    speakers = ", ".join(bot.speakers(transcript.name)) or "no named speakers"
+    done = (f"Added {transcript.name}: “{transcript.title}”, {len(transcript.turns)} turns ({speakers}). "
+            "It is searchable now; the transcript filter is set to it.")
+    return (ui.notice_html(done, "ok"), _status(bot), *_filters(bot, transcript.name), None)
+
+
+def speakers_for(transcript: str | None) -> Any:
+    try:
+        bot = HOLDER.get()
+    except Exception:
+        return gr.skip()
+    names = bot.speakers(_scope(transcript))
+    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=ALL)
+
+
+def clear() -> tuple[Any, ...]:
+    return [], "", ui.source_html(None, {}), ui.more_html(None), "", ""
+
+
+def build_demo() -> gr.Blocks:
+    """The page; every handler reads the bot from ``HOLDER`` when it runs."""
+    with gr.Blocks(title="qa_bot — ask the transcripts") as demo:
+        gr.Markdown("## qa_bot — ask the transcripts\nAsk in plain language; every answer is the "
+                    "speaker's exact words, who said them, in reply to which question, and where.")
+        status = gr.HTML(ui.notice_html("Loading the model and the index…", "ok"), elem_id="qa-status",
+                         min_height=64)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=520, elem_id="qa-chat", latex_delimiters=[],
+                                  sanitize_html=True, feedback_options=None, buttons=["copy"],
+                                  placeholder="Ask the transcripts a question: type it below, "
+                                              "or pick an example.")
+                with gr.Row():
+                    question = gr.Textbox(placeholder="e.g. " + ui.EXAMPLES[0], show_label=False,
+                                          scale=5, elem_id="qa-question", max_lines=4, submit_btn=False)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                notice = gr.HTML("", elem_id="qa-notice")
+                gr.Markdown("**Examples** (one click each):")
+                with gr.Row():
+                    example_buttons = [gr.Button(q, size="sm", elem_classes="qa-example")
+                                       for q in ui.EXAMPLES]
+                with gr.Row():
+                    transcript = gr.Dropdown([("All transcripts", ALL)], value=ALL, label="Transcript",
+                                             elem_id="qa-transcript", scale=3)
+                    speaker = gr.Dropdown([("All speakers", ALL)], value=ALL, label="Speaker",
+                                          elem_id="qa-speaker", scale=2)
+                    top_k = gr.Slider(1, 10, value=3, step=1, label="Quotes", scale=1)
+                clear_btn = gr.Button("Clear chat", size="sm")
+            with gr.Column(scale=2):
+                with gr.Tab("Source"):
+                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source")
+                with gr.Tab("More quotes"):
+                    more = gr.HTML(ui.more_html(None), elem_id="qa-more")
+                cite = gr.Textbox(label="Citation", buttons=["copy"], interactive=False, lines=2,
+                                  elem_id="qa-citation", placeholder="The answer's quote and attribution, "
+                                  "on one line, to copy.")
+                with gr.Accordion("Add a transcript", open=False, elem_id="qa-add"):
+                    upload = gr.File(label="Transcript (.txt, .srt, .vtt, .json, .jsonl)",
+                                     file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
+                    upload_notice = gr.HTML("", elem_id="qa-upload-notice")
+
+        outputs = [chat, question, source, more, cite, notice]
+        inputs = [question, chat, transcript, speaker, top_k]
+        question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond")
+        send.click(respond, inputs, outputs, api_visibility="private")
+        for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
+            button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
+                respond, inputs, outputs, api_visibility="private")
+        transcript.change(speakers_for, transcript, speaker, api_visibility="private")
+        clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
+        upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
+                      api_name="add_transcript", concurrency_limit=1, concurrency_id="index")
+        gr.api(ask, api_name="ask", concurrency_limit=CONCURRENCY)
+        demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
+                  show_progress="full")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+demo = build_demo()
+
+
+def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False,
+          **kwargs: Any) -> Any:
+    """Launch ``app`` with this app's look and limits, and start loading the bot at once."""
+    settings = HOLDER.settings or Settings.from_env()
+    HOLDER.start()
+    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS,
+                      theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
+
+
+def _env_port() -> int:
+    raw = os.environ.get("QA_BOT_PORT", str(DEFAULT_PORT))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"app.py: error: QA_BOT_PORT: expected a port number, got {raw!r}") from None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("QA_BOT_HOST", DEFAULT_HOST),
+                        help="address to serve on (env QA_BOT_HOST; default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=_env_port(),
+                        help="port to serve on (env QA_BOT_PORT; default 7860)")
+    parser.add_argument("--corpus", type=Path, default=HOLDER.corpus,
+                        help="folder of transcripts (default: corpus/)")
+    parser.add_argument("--index", type=Path, default=HOLDER.index_dir, dest="index_dir",
+                        help="where the corpus's index is saved (default corpus: embeddings/)")
+    parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
+    parser.add_argument("--share", action="store_true", help="also serve through a public share link")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("qa_bot").setLevel(logging.INFO)
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env(model=args.model)
+    except QaBotError as exc:
+        raise SystemExit(f"app.py: error: {exc}") from None
+    if not args.corpus.is_dir():
+        raise SystemExit(f"app.py: error: --corpus: {args.corpus} is not a folder")
+    configure(args.corpus, args.index_dir, settings)
+    serve(demo, args.host, args.port, args.share)
+
+
+if __name__ == "__main__":
+    main()

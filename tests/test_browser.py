@@ -1,0 +1,165 @@
+"""The app in a real browser: Playwright driving Debian's headless Chromium.
+
+Set QABOT_SCREENSHOTS=DIR to also save the screenshots of the main views (docs/ holds them), and
+QABOT_URL to drive an app you started yourself instead (it gets a transcript uploaded), e.g.
+``python app.py --corpus /tmp/c/corpus`` after copying corpus/ to /tmp/c.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+QUESTION = "Does Ivanov regret the fall of the USSR?"
+QUOTE_START = "When I worked in Afghanistan in the 1980s"
+REPLY_TO = "Do you regret that the USSR fell apart?"
+SCRIPT = "<script>window.__pwned = 1</script>"
+IMG = '<img src=x onerror="window.__pwned = 2">'
+LITERALS = (SCRIPT, IMG, "${window.__pwned = 3}", "{{value}}", "**bold**", "&amp;", "www.example.com/a_b_c")
+MARKUP_TRANSCRIPT = ("Interviewer: What did you hide in the <b>page</b>?\n"
+                     f"Mallory: I hid {', '.join(LITERALS)} in the page.\n")
+TIMEOUT = 60_000
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
+                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory, real_embedder):
+    import app
+
+    if os.environ.get("QABOT_URL"):
+        yield os.environ["QABOT_URL"]
+        return
+    base = tmp_path_factory.mktemp("browser")
+    shutil.copytree(CORPUS, base / "corpus")
+    app.configure(base / "corpus", base / "index", embedder=real_embedder)
+    port = free_port()
+    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)  # the bot has loaded
+    yield page
+    page.close()
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("QABOT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def ask(page, question: str) -> None:
+    count = page.locator("#qa-chat .message-row").count()
+    page.fill("#qa-question textarea", question)
+    page.click("#qa-ask")
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .message-row').length >= {count + 2}",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+
+
+def test_question_shows_quote_speaker_and_interviewer_question(page):
+    ask(page, QUESTION)
+    chat = page.locator("#qa-chat")
+    reply = chat.locator("blockquote").last
+    assert reply.inner_text().startswith(QUOTE_START)
+    text = chat.inner_text()
+    assert "Viktor Ivanov" in text and "in reply to:" in text and REPLY_TO in text and "line 9" in text
+    assert page.locator("#qa-source mark").first.inner_text().startswith(QUOTE_START)
+    assert page.locator("#qa-source .qa-pin-top").count() == 1
+    assert page.locator("#qa-citation textarea").input_value().startswith(f"“{QUOTE_START}")
+    shoot(page, "answer.png")
+    page.get_by_role("tab", name="More quotes").click()
+    page.locator("#qa-more details summary").first.click()
+    assert page.locator("#qa-more details[open] mark").count() == 1
+    shoot(page, "more-quotes.png")
+    ask(page, "Why help Kyrgyzstan?")  # a follow-up keeps the history
+    assert chat.locator("blockquote").count() == 2 and QUOTE_START in chat.inner_text()
+
+
+def test_example_is_one_click_and_no_answer_is_clear(page):
+    page.get_by_role("button", name="Why should Russia help Kyrgyzstan?").click()
+    page.wait_for_selector("#qa-chat blockquote", timeout=TIMEOUT)
+    assert "Viktor Ivanov" in page.locator("#qa-chat").inner_text()
+    ask(page, "What is the recipe for chocolate cake?")
+    last = page.locator("#qa-chat .message-row").last.inner_text()
+    assert "No answer found." in last and "Try one of these" in last
+    assert page.locator("#qa-citation textarea").input_value() == ""
+    shoot(page, "no-answer.png")
+
+
+def test_empty_question_and_bad_upload_show_a_message(page, tmp_path):
+    page.click("#qa-ask")
+    page.wait_for_selector("#qa-notice .qa-notice", timeout=TIMEOUT)
+    assert "Type a question first" in page.locator("#qa-notice").inner_text()
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"turns": [', encoding="utf-8")
+    page.click("#qa-add")
+    page.set_input_files("#qa-upload input[type=file]", str(bad))
+    page.wait_for_selector("#qa-upload-notice .qa-notice-error", timeout=TIMEOUT)
+    assert "broken.json:1: invalid JSON" in page.locator("#qa-upload-notice").inner_text()
+    shoot(page, "bad-upload.png")
+    ask(page, QUESTION)  # the app is still up
+    assert QUOTE_START in page.locator("#qa-chat blockquote").last.inner_text()
+
+
+def test_markup_in_a_transcript_shows_as_text_and_never_runs(page, tmp_path):
+    path = tmp_path / "markup.txt"
+    path.write_text(MARKUP_TRANSCRIPT, encoding="utf-8")
+    page.click("#qa-add")
+    page.set_input_files("#qa-upload input[type=file]", str(path))
+    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    assert "Added markup.txt" in page.locator("#qa-upload-notice").inner_text()
+    ask(page, f"What did Mallory hide in the page? {IMG}")
+    quote = page.locator("#qa-chat blockquote").last.inner_text()
+    for text in LITERALS:
+        assert text in quote
+    assert IMG in page.locator("#qa-chat .message-row").nth(-2).inner_text()  # the question, as typed
+    source = page.locator("#qa-source").inner_text()
+    assert SCRIPT in source and "{{value}}" in source and "<b>page</b>" in source
+    assert SCRIPT in page.locator("#qa-citation textarea").input_value()
+    for panel in ("#qa-chat", "#qa-source", "#qa-more"):
+        found = page.locator(f"{panel} script, {panel} img[src='x'], {panel} b:text('page'), {panel} a")
+        assert found.count() == 0
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None and page.dialogs == []
+    shoot(page, "markup-as-text.png")
