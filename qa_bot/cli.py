@@ -71,7 +71,16 @@ def _open(args: argparse.Namespace) -> Any:
     from .config import Settings
 
     settings = Settings.from_env(model=args.model)
-    bot = QaBot.open(args.corpus, args.index_dir, settings, progress=_progress_bar())
+    # A skipped file is shown once, as the "warning: skipped FILE:LINE: ..." line below, not
+    # also as a log record (unless --verbose asks for every log record).
+    parse_log = logging.getLogger("qa_bot.transcripts")
+    level = parse_log.level
+    if not args.verbose:
+        parse_log.setLevel(logging.ERROR)
+    try:
+        bot = QaBot.open(args.corpus, args.index_dir, settings, progress=_progress_bar())
+    finally:
+        parse_log.setLevel(level)
     for error in bot.errors:
         print(f"warning: skipped {error}", file=sys.stderr)
     return bot
@@ -100,6 +109,21 @@ def format_result(result: Any) -> str:
     return "\n".join(lines)
 
 
+def _request(request: Any) -> dict[str, Any]:
+    """Check one ``--jsonl`` request's fields, so that a bad value is an error for its line only."""
+    if not isinstance(request, dict) or "question" not in request:
+        raise QaBotError("expected an object with a 'question' field")
+    if not isinstance(request["question"], str):
+        raise QaBotError("field 'question' must be a string")
+    for key in ("transcript", "speaker"):
+        if request.get(key) is not None and not isinstance(request[key], str):
+            raise QaBotError(f"field {key!r} must be a string")
+    top_k = request.get("top_k")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
+        raise QaBotError("field 'top_k' must be a whole number")
+    return request
+
+
 def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     if args.jsonl:
         bot = _open(args)
@@ -108,9 +132,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             if not line.strip():
                 continue
             try:
-                request = json.loads(line)
-                if not isinstance(request, dict) or "question" not in request:
-                    raise QaBotError("expected an object with a 'question' field")
+                request = _request(json.loads(line))
                 result = bot.ask(request["question"], request.get("top_k", args.top_k),
                                  request.get("transcript", args.transcript),
                                  request.get("speaker", args.speaker))

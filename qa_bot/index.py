@@ -72,7 +72,8 @@ class Index:
 
     def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
         entry = self.manifest["transcripts"][name]
-        return tuple(entry["chunks"]), tuple(entry["turns"])  # type: ignore[return-value]
+        (c0, c1), (u0, u1) = entry["chunks"], entry["turns"]
+        return (c0, c1), (u0, u1)
 
 
 def embed_text(speaker: str | None, text: str) -> str:
@@ -120,7 +121,7 @@ def load(index_dir: Path) -> Index | None:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         files = manifest["files"]
-        for role, entry in files.items():
+        for entry in files.values():
             file = Path(index_dir) / entry["name"]
             if _sha256(file) != entry["sha256"]:
                 raise ValueError(f"{file.name} does not match its checksum")
@@ -192,7 +193,9 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
              len(report.removed))
     dim = embedder.dimension if to_embed or old is None else old.manifest["dimension"]
     index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key)
-    if index_dir and save and (to_embed or report.removed or old is None):
+    # Save whenever the manifest would differ, even when nothing needed embedding (a transcript
+    # that changed to one with no quotable text), or every restart would report it changed.
+    if index_dir and save and (report.added or report.changed or report.removed or old is None):
         try:
             write(index, Path(index_dir))
             report.saved = True
@@ -212,7 +215,25 @@ def _encode(embedder: Embedder, texts: list[str], progress: Progress | None) -> 
         parts.append(embedder.encode(texts[at:at + step]))
         if progress:
             progress(min(at + step, len(texts)), len(texts), "embedding")
-    return np.vstack(parts)
+    return _normalised(np.vstack(parts))
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    """Unit rows (a zero row stays zero): inner product is then cosine whatever the embedder."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def _write_faiss(index: Any, path: Path) -> None:
+    """``faiss.write_index``, whose I/O failures (disk full, no permission) raise RuntimeError,
+    reported as the OSError they are so that ``sync`` serves the index from memory instead."""
+    import faiss
+
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:
+        raise OSError(f"cannot write {path.name}: {str(exc).strip().splitlines()[-1]}") from exc
 
 
 def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: list,
@@ -236,13 +257,15 @@ def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: 
             chunk_vecs.append(cv)
         if tk:
             turn_vecs.append(tv)
-    stack = (lambda parts: np.vstack(parts).astype(np.float32) if parts
-             else np.zeros((0, dim), dtype=np.float32))
+
+    def stack(parts: list[np.ndarray]) -> np.ndarray:
+        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+
     manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
     return Index(manifest, chunks, _flat(stack(chunk_vecs), dim), turn_keys, stack(turn_vecs))
 
 
-def _atomic_write(path: Path, write_body: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         write_body(tmp)
@@ -255,20 +278,17 @@ def _atomic_write(path: Path, write_body: Callable[[Path], None]) -> None:
 
 def write(index: Index, index_dir: Path) -> None:
     """Save ``index`` as a new generation, then switch ``manifest.json`` to it in one rename."""
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     gen = uuid.uuid4().hex[:12]
     turn_index = _flat(index.turn_vectors, index.manifest["dimension"])
-    bodies: dict[str, tuple[str, Callable[[Path], None]]] = {
+    bodies: dict[str, tuple[str, Callable[[Path], object]]] = {
         "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
             "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in index.chunks),
             encoding="utf-8")),
         "turns_jsonl": (f"turns-{gen}.jsonl", lambda p: p.write_text(
             "".join(json.dumps(k.__dict__) + "\n" for k in index.turn_keys), encoding="utf-8")),
-        "chunks_faiss": (f"chunks-{gen}.faiss",
-                         lambda p: faiss.write_index(index.chunk_vectors, str(p))),
-        "turns_faiss": (f"turns-{gen}.faiss", lambda p: faiss.write_index(turn_index, str(p))),
+        "chunks_faiss": (f"chunks-{gen}.faiss", lambda p: _write_faiss(index.chunk_vectors, p)),
+        "turns_faiss": (f"turns-{gen}.faiss", lambda p: _write_faiss(turn_index, p)),
     }
     files = {}
     for role, (name, body) in bodies.items():
@@ -297,4 +317,4 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["Index", "SyncReport", "TurnKey", "load", "sync", "write", "embed_text"]
+__all__ = ["Index", "SyncReport", "TurnKey", "embed_text", "load", "sync", "write"]

@@ -1,0 +1,183 @@
+"""The Python API: qa_bot.load, QaBot.ask and its errors, and a cheap import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT, FakeEmbedder
+
+import qa_bot
+from qa_bot.answers import Result
+from qa_bot.bot import INDEX_SUBDIR, QaBot
+from qa_bot.errors import QaBotError, QuestionError
+
+ALPHA = (
+    "Host: What is your favourite fruit?\n"
+    "Alice: I love mangoes. They are sweet and juicy.\n"
+    "Host: Where do you live?\n"
+    "Alice: I live in Lisbon near the river.\n"
+)
+BETA = (
+    "Q: Why did you start the bakery?\n"
+    "A: My grandmother baked rye bread every Sunday. I kept her recipe.\n"
+)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    (folder / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    (folder / "beta.txt").write_text(BETA, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def bot(corpus: Path, tmp_path: Path) -> QaBot:
+    return qa_bot.load(corpus, tmp_path / "index", embedder=FakeEmbedder())
+
+
+def test_load_then_ask(bot, tmp_path):
+    assert isinstance(bot, qa_bot.QaBot)
+    assert (tmp_path / "index" / "manifest.json").exists()
+    result = bot.ask("What fruit does Alice love?", top_k=3, transcript=None)
+    assert isinstance(result, Result)
+    assert result.question == "What fruit does Alice love?"
+    assert 1 <= len(result.answers) <= 3
+    top = result.answers[0]
+    assert top.quote == "I love mangoes. They are sweet and juicy."
+    assert (top.speaker, top.in_reply_to) == ("Alice", "What is your favourite fruit?")
+    assert result.to_dict()["answers"][0]["quote"] == top.quote
+
+
+def test_top_k_bounds_the_number_of_answers(bot):
+    assert len(bot.ask("river bread mangoes", top_k=1).answers) == 1
+    assert len(bot.ask("river bread mangoes", top_k=2).answers) == 2
+    # Three answer turns in the corpus: never more answers than that.
+    assert len(bot.ask("river bread mangoes", top_k=10).answers) == 3
+
+
+@pytest.mark.parametrize("name", ["beta.txt", "beta"])
+def test_transcript_scope_by_file_name_or_stem(bot, name):
+    result = bot.ask("What fruit does Alice love?", top_k=3, transcript=name)
+    assert result.answers
+    assert {a.transcript for a in result.answers} == {"beta.txt"}
+
+
+def test_speaker_scope(bot):
+    result = bot.ask("Why did you start the bakery?", speaker="alice")
+    assert result.answers and {a.speaker for a in result.answers} == {"Alice"}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", None])
+def test_empty_question_is_a_question_error(bot, question):
+    with pytest.raises(QuestionError, match="empty"):
+        bot.ask(question)
+
+
+def test_unknown_transcript_is_a_question_error_naming_it_and_the_known_ones(bot):
+    with pytest.raises(QuestionError) as caught:
+        bot.ask("Where does Alice live?", transcript="gamma.txt")
+    message = str(caught.value)
+    assert "'gamma.txt'" in message
+    assert "alpha.txt" in message and "beta.txt" in message
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 51])
+def test_top_k_out_of_range_is_a_question_error(bot, top_k):
+    with pytest.raises(QuestionError, match="top_k"):
+        bot.ask("Where does Alice live?", top_k=top_k)
+
+
+def test_overlong_question_is_a_question_error(bot):
+    with pytest.raises(QuestionError, match="longer"):
+        bot.ask("why " * 1000)
+
+
+def test_question_errors_are_qa_bot_errors(bot):
+    with pytest.raises(QaBotError):
+        bot.ask("")
+
+
+def test_default_index_lives_in_the_corpus_folder_and_is_reused(corpus):
+    embedder = FakeEmbedder()
+    first = qa_bot.load(corpus, embedder=embedder)
+    assert first.index_dir == corpus / INDEX_SUBDIR
+    assert (corpus / INDEX_SUBDIR / "manifest.json").exists()
+    again = FakeEmbedder()
+    second = qa_bot.load(corpus, embedder=again)
+    assert again.calls == 0 and second.report.embedded == 0
+    assert sorted(second.transcripts) == ["alpha.txt", "beta.txt"]  # the index is not a transcript
+
+
+def test_ask_many_answers_in_order(bot):
+    results = bot.ask_many([{"question": "mangoes"}, {"question": "rye bread", "top_k": 1},
+                            {"question": "river", "transcript": "alpha"}])
+    assert [r.question for r in results] == ["mangoes", "rye bread", "river"]
+    assert len(results[1].answers) == 1
+    assert {a.transcript for a in results[2].answers} == {"alpha.txt"}
+
+
+def test_malformed_transcript_is_reported_and_the_others_load(corpus, tmp_path):
+    (corpus / "broken.jsonl").write_text('{"speaker": "A", "text": "fine"}\n{not json\n')
+    bot = qa_bot.load(corpus, tmp_path / "index", embedder=FakeEmbedder())
+    assert sorted(bot.transcripts) == ["alpha.txt", "beta.txt"]
+    assert len(bot.errors) == 1
+    error = bot.errors[0]
+    assert error.path.endswith("broken.jsonl") and error.line == 2
+    assert "broken.jsonl:2" in str(error)
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+HEAVY = ("torch", "sentence_transformers", "faiss", "transformers")
+
+
+@pytest.mark.e2e
+def test_import_is_cheap():
+    done = run_python(f"""
+        import json, sys
+        import qa_bot
+        qa_bot.Settings, qa_bot.QaBot  # the lazy attributes too
+        from qa_bot import cli
+        cli._parser()
+        print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
+@pytest.mark.e2e
+def test_the_heavy_modules_are_loaded_once_needed():
+    """The control for test_import_is_cheap: loading a corpus does import faiss."""
+    done = run_python(f"""
+        import json, sys, tempfile
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        from conftest import FakeEmbedder
+        import qa_bot
+        qa_bot.load({str(CORPUS)!r}, tempfile.mkdtemp(), embedder=FakeEmbedder())
+        print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "faiss" in json.loads(done.stdout)
+
+
+@pytest.mark.integration
+def test_real_model_answers_the_readme_example(interview_bot):
+    result = interview_bot.ask("Does Ivanov regret the fall of the USSR?", top_k=3)
+    assert not result.no_answer
+    top = result.answers[0]
+    assert top.speaker == "Viktor Ivanov"
+    assert top.in_reply_to is not None and "USSR fell apart" in top.in_reply_to
+    scoped = interview_bot.ask("USSR", transcript="viktor-ivanov-interview")
+    assert {a.transcript for a in scoped.answers} == {"viktor-ivanov-interview.txt"}
+    with pytest.raises(QuestionError):
+        interview_bot.ask("USSR", transcript="another-interview.txt")

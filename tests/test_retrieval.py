@@ -1,0 +1,205 @@
+"""Retrieval: exact search against brute force, and Retriever.search's ranking and scopes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import FakeEmbedder
+
+from qa_bot import index as index_mod
+from qa_bot import retrieval
+from qa_bot.config import Settings
+from qa_bot.retrieval import Retriever
+from qa_bot.transcripts import parse
+
+# --- semantic_search against a brute-force answer --------------------------------------------
+
+
+def unit_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("top_k", [1, 5, 37, 500, 1000])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_semantic_search_matches_brute_force(seed, top_k):
+    rng = np.random.default_rng(seed)
+    corpus = unit_rows(rng, 500, 48)
+    for query in unit_rows(rng, 10, 48):
+        hits = retrieval.semantic_search(query, corpus, top_k)
+        brute = np.array([float(np.dot(query, row)) for row in corpus])  # no matrix product
+        order = np.argsort(-brute, kind="stable")[: min(top_k, len(corpus))]
+        assert [row for row, _ in hits] == order.tolist()
+        np.testing.assert_allclose([score for _, score in hits], brute[order], rtol=1e-5, atol=1e-6)
+        scores = [score for _, score in hits]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_semantic_search_breaks_ties_by_row():
+    rng = np.random.default_rng(7)
+    base = unit_rows(rng, 4, 16)
+    corpus = np.vstack([base[2], base[0], base[2], base[1], base[2]])  # rows 0, 2, 4 tie
+    hits = retrieval.semantic_search(base[2], corpus, 3)
+    assert [row for row, _ in hits] == [0, 2, 4]
+    np.testing.assert_allclose([s for _, s in hits], 1.0, rtol=1e-5)
+
+
+def test_semantic_search_of_nothing_is_empty():
+    assert retrieval.semantic_search(np.ones(8, np.float32) / np.sqrt(8),
+                                     np.zeros((0, 8), np.float32), 5) == []
+
+
+# --- Retriever.search over small fake-embedder corpora ---------------------------------------
+
+ALPHA = (
+    "Host: What is your favourite fruit?\n"
+    "Alice: I love mangoes. They are sweet and juicy.\n"
+    "Host: Where do you live?\n"
+    "Alice: I live in Lisbon near the river. The ferries wake me at dawn.\n"
+    "Bob: I live in Porto. The river there is wider.\n"
+)
+BETA = (
+    "Q: Why did you start the bakery?\n"
+    "A: My grandmother baked rye bread every Sunday near the river. I kept her recipe.\n"
+    "Q: What was the hardest part?\n"
+    "A: Getting up at three in the morning. A zeppelin once landed in our yard.\n"
+)
+
+
+def build(files: dict[str, str], settings: Settings | None = None):
+    settings = settings or Settings()
+    transcripts = [parse(name, text.encode()) for name, text in files.items()]
+    index, _ = index_mod.sync(transcripts, None, FakeEmbedder(), settings)
+    return index, Retriever(index, settings)
+
+
+def query(text: str) -> np.ndarray:
+    return FakeEmbedder().encode([text])[0]
+
+
+@pytest.fixture
+def small():
+    return build({"alpha.txt": ALPHA, "beta.txt": BETA})
+
+
+QUESTIONS = ["Where does Alice live?", "river", "Why did you start the bakery?", "mangoes juicy",
+             "what happened in the morning", "Who lives in Porto?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_hits_are_sorted_by_falling_score_and_dense_is_the_cosine(small, question):
+    index, retriever = small
+    q = query(question)
+    hits = retriever.search(q, question, top_k=50)
+    assert hits, question
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.row for h in hits}) == len(hits)
+    for hit in hits:
+        chunk = index.chunks[hit.row]
+        expected = float(query(index_mod.embed_text(chunk.speaker, chunk.text)) @ q)
+        assert hit.dense == pytest.approx(expected, abs=1e-5)
+        assert 0.0 <= hit.lexical <= 1.0 + 1e-6
+
+
+def test_top_k_limits_hits_to_the_best(small):
+    _, retriever = small
+    q = query("river")
+    everything = retriever.search(q, "river", top_k=50)
+    assert len(everything) > 3
+    assert retriever.search(q, "river", top_k=3) == everything[:3]
+
+
+@pytest.mark.parametrize("name", ["alpha.txt", "beta.txt"])
+def test_scoped_to_a_transcript_only_its_chunks(small, name):
+    index, retriever = small
+    own = {row for row, c in enumerate(index.chunks) if c.transcript == name}
+    assert own and len(own) < len(index.chunks)
+    for question in QUESTIONS:
+        hits = retriever.search(query(question), question, top_k=50, transcript=name)
+        assert {index.chunks[h.row].transcript for h in hits} <= {name}
+    # Every chunk in scope is reachable (the question shares words with all of them).
+    hits = retriever.search(query("river morning mangoes"), "river", top_k=50, transcript=name)
+    assert {h.row for h in hits} == own
+
+
+def test_transcript_scope_ranks_like_the_unscoped_search_without_lexical(small):
+    """Dense and turn scores do not depend on the scope: the scoped ranking is the unscoped one
+    restricted to the transcript (lexical left out: BM25 is normalised within the scope)."""
+    settings = Settings(weight_lexical=0.0)
+    index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, settings)
+    question = "Where does he live near the river?"
+    q = query(question)
+    everything = retriever.search(q, question, top_k=100)
+    scoped = retriever.search(q, question, top_k=100, transcript="beta.txt")
+    assert scoped
+    expected = [h for h in everything if index.chunks[h.row].transcript == "beta.txt"]
+    assert [h.row for h in scoped] == [h.row for h in expected]
+    assert [h.score for h in scoped] == pytest.approx([h.score for h in expected])
+
+
+def test_scope_finds_a_small_transcript_beyond_the_candidate_limit():
+    """More chunks than the per-signal candidate limit match better outside the scope; the
+    scoped search must still return the transcript's own chunks."""
+    big = "".join(f"Speaker{n}: Apples are red number {n}.\n" for n in range(retrieval.CANDIDATES + 40))
+    small_text = "Zed: Winter tyres grip the ice.\nZed: Chains help on snow.\n"
+    index, retriever = build({"big.txt": big, "small.txt": small_text})
+    q = query("apples are red")
+    unscoped = retriever.search(q, "apples are red", top_k=10)
+    assert all(index.chunks[h.row].transcript == "big.txt" for h in unscoped)
+    scoped = retriever.search(q, "apples are red", top_k=10, transcript="small.txt")
+    assert sorted(index.chunks[h.row].text for h in scoped) == [
+        "Chains help on snow.", "Winter tyres grip the ice."]
+
+
+def test_scoped_to_a_speaker_case_insensitively(small):
+    index, retriever = small
+    for speaker in ("Bob", "bob", "ALICE"):
+        for question in QUESTIONS:
+            hits = retriever.search(query(question), question, top_k=50, speaker=speaker)
+            assert {index.chunks[h.row].speaker.casefold() for h in hits} <= {speaker.casefold()}
+    hits = retriever.search(query("river"), "river", top_k=50, speaker="bob")
+    assert [index.chunks[h.row].text for h in hits] == ["I live in Porto. The river there is wider."]
+
+
+def test_unknown_or_empty_scope_gives_no_hits(small):
+    _, retriever = small
+    q = query("river")
+    assert retriever.search(q, "river", transcript="missing.txt") == []
+    assert retriever.search(q, "river", speaker="Nobody") == []
+    assert retriever.search(q, "river", transcript="alpha.txt", speaker="Interviewee") == []
+
+
+def test_lexical_only_ranks_the_chunk_with_the_rare_word_first():
+    lexical_only = Settings(weight_dense=0.0, weight_turn=0.0, weight_question=0.0,
+                            weight_lexical=1.0)
+    index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, lexical_only)
+    # The query vector points at a different chunk altogether: only the words can find it.
+    decoy = next(c for c in index.chunks if "mangoes" in c.text)
+    q = query(index_mod.embed_text(decoy.speaker, decoy.text))
+    hits = retriever.search(q, "Did a zeppelin land?", top_k=5)
+    top = index.chunks[hits[0].row]
+    assert "zeppelin" in top.text
+    assert hits[0].lexical == pytest.approx(1.0)
+    assert all(h.score < hits[0].score for h in hits[1:])
+
+    # Control: with dense only, the same query vector finds the decoy, so the weights matter.
+    dense_only = Settings(weight_dense=1.0, weight_turn=0.0, weight_question=0.0, weight_lexical=0.0)
+    index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, dense_only)
+    hits = retriever.search(q, "Did a zeppelin land?", top_k=5)
+    assert index.chunks[hits[0].row].text == decoy.text
+
+
+def test_lexical_scores_are_zero_for_unknown_words(small):
+    index, retriever = small
+    scores = retriever.lexical_scores("xylophone quasar")
+    assert scores.shape == (len(index.chunks),)
+    assert not scores.any()
+    scores = retriever.lexical_scores("mangoes")
+    assert np.count_nonzero(scores) == 1
+    assert "mangoes" in index.chunks[int(np.argmax(scores))].text
+
+
+def test_search_over_an_empty_index_is_empty():
+    index, _ = index_mod.sync([], None, FakeEmbedder(), Settings())
+    assert Retriever(index, Settings()).search(query("anything"), "anything") == []
