@@ -96,6 +96,16 @@ def configure(corpus: str | Path = DEFAULT_CORPUS, index_dir: str | Path | None 
     return HOLDER
 
 
+def _bot(progress: Callable[..., Any] | None = None) -> Any:
+    """The bot; a failure to load it becomes a QaBotError, shown in the page like any other."""
+    try:
+        return HOLDER.get(progress)
+    except QaBotError:
+        raise
+    except Exception as exc:
+        raise QaBotError(f"could not load the corpus {HOLDER.corpus}: {exc}") from exc
+
+
 def _progress(progress: Any) -> Callable[[int, int, str], None]:
     def report(done: int, total: int, desc: str) -> None:
         progress((done, total), desc=desc)
@@ -106,12 +116,15 @@ def _scope(value: str | None) -> str | None:
     return None if not value or value == ALL else value
 
 
+def _speakers(bot: Any, transcript: str | None) -> Any:
+    names = bot.speakers(_scope(transcript))
+    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=ALL)
+
+
 def _filters(bot: Any, transcript: str | None = None) -> tuple[Any, Any]:
     names = [(f"{t.title} ({name})", name) for name, t in sorted(bot.transcripts.items())]
     keep = transcript if transcript in bot.transcripts else ALL
-    speakers = bot.speakers(_scope(keep))
-    return (gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep),
-            gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in speakers)], value=ALL))
+    return gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep), _speakers(bot, keep)
 
 
 def _status(bot: Any) -> str:
@@ -141,7 +154,7 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
         return (history, message, gr.skip(), gr.skip(), gr.skip(),
                 ui.notice_html("Type a question first, for example: " + ui.EXAMPLES[0]))
     try:
-        bot = HOLDER.get(progress)
+        bot = _bot(progress)
         transcript, speaker = _scope(transcript), _scope(speaker)
         result = bot.ask(message, int(top_k), transcript, speaker)
     except QaBotError as exc:
@@ -163,7 +176,7 @@ def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") 
         speaker: only search this speaker's words; "" for all.
     """
     try:
-        bot = HOLDER.get()
+        bot = _bot()
         return dict(bot.ask(question, top_k, _scope(transcript), _scope(speaker)).to_dict())
     except QaBotError as exc:
         raise gr.Error(str(exc)) from None
@@ -182,7 +195,7 @@ def add_transcript(path: str | None,
                 *unchanged)
     name = Path(path).name
     try:
-        bot = HOLDER.get(progress)
+        bot = _bot(progress)
         if Path(name).suffix.lower() not in UPLOAD_TYPES:
             raise QaBotError(f"{name}: not a transcript file (use {', '.join(UPLOAD_TYPES)})")
         data = Path(path).read_bytes()
@@ -199,11 +212,9 @@ def add_transcript(path: str | None,
 
 def speakers_for(transcript: str | None) -> Any:
     try:
-        bot = HOLDER.get()
-    except Exception:
+        return _speakers(_bot(), transcript)
+    except QaBotError:
         return gr.skip()
-    names = bot.speakers(_scope(transcript))
-    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=ALL)
 
 
 def clear() -> tuple[Any, ...]:
@@ -282,19 +293,12 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
                       theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
 
 
-def _env_port() -> int:
-    raw = os.environ.get("QA_BOT_PORT", str(DEFAULT_PORT))
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"app.py: error: QA_BOT_PORT: expected a port number, got {raw!r}") from None
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("QA_BOT_HOST", DEFAULT_HOST),
                         help="address to serve on (env QA_BOT_HOST; default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=_env_port(),
+    # a string default goes through type=int too: a bad QA_BOT_PORT is reported like a bad --port
+    parser.add_argument("--port", type=int, default=os.environ.get("QA_BOT_PORT", str(DEFAULT_PORT)),
                         help="port to serve on (env QA_BOT_PORT; default 7860)")
     parser.add_argument("--corpus", type=Path, default=HOLDER.corpus,
                         help="folder of transcripts (default: corpus/)")
