@@ -95,8 +95,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def parser_version() -> str:
+    """A digest of the code that turns files into chunks: when parsing or chunking changes, the
+    saved chunks may no longer match what the files parse to, so everything is re-embedded."""
+    from . import chunking, formats, transcripts
+
+    digest = hashlib.sha256()
+    for module in (transcripts, formats, chunking):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "model": embedder.name,
+    return {"format_version": FORMAT_VERSION, "parser_version": parser_version(),
+            "model": embedder.name,
             "weights_sha256": embedder.weights_sha256,
             "chunk_sentences": settings.chunk_sentences, "chunk_stride": settings.chunk_stride,
             "max_chunk_chars": 400}
@@ -211,6 +223,8 @@ def _encode(embedder: Embedder, texts: list[str], progress: Progress | None) -> 
         return np.zeros((0, 0), dtype=np.float32)
     step = 256  # big enough for the model to batch by length, small enough to show progress
     parts = []
+    if progress:
+        progress(0, len(texts), "embedding")
     for at in range(0, len(texts), step):
         parts.append(embedder.encode(texts[at:at + step]))
         if progress:

@@ -162,13 +162,13 @@ class Retriever:
         for row, d in zip(rows.tolist(), dense.tolist(), strict=True):
             t = float(turn_scores[self.turn_of[row]]) if self.turn_of[row] >= 0 else d
             q_row = self.question_of[row]
+            # A turn that answers no interviewer's question stands in for its own question, so
+            # that every chunk is scored on the same scale.
             q = float(turn_scores[q_row]) if q_row >= 0 else None
             lex = float(lexical[row]) / best_lexical if best_lexical > 0 else 0.0
-            total = s.weight_dense * d + s.weight_turn * t + s.weight_lexical * lex
-            weight = s.weight_dense + s.weight_turn + s.weight_lexical
-            if q is not None:
-                total += s.weight_question * q
-                weight += s.weight_question
+            total = (s.weight_dense * d + s.weight_turn * t + s.weight_lexical * lex
+                     + s.weight_question * (t if q is None else q))
+            weight = (s.weight_dense + s.weight_turn + s.weight_lexical + s.weight_question) or 1.0
             relevance = max(d, t, q if q is not None else -1.0)
             hits.append(Hit(row, total / weight, relevance, d, t, q, lex))
         hits.sort(key=lambda h: (-h.score, h.row))
