@@ -35,3 +35,34 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) embeddings .pytest_cache
+
+# Evaluation (issue 4). `make eval DATASET=dir [OUT=report.md|dir] [MODES=a,b] [LIMIT=n]` measures
+# retrieval on a dataset folder (transcripts/ + questions.jsonl, as ../shared/tools/make_evalset.py
+# writes). `make eval-public` converts ../shared/data into bench/evalsets/ (git-ignored: dataset
+# text is never committed) and writes bench/EVAL.md with bench/eval_recall.png;
+# `make eval-threshold` tunes the no-answer threshold into bench/THRESHOLD.md.
+.PHONY: eval-public eval-threshold evalsets
+SHARED   ?= ../shared
+EVALSETS ?= bench/evalsets
+DATASET  ?=
+OUT      ?=
+MODES    ?=
+LIMIT    ?=
+EVAL_ARGS = $(if $(OUT),--out $(OUT)) $(if $(MODES),--modes $(MODES)) $(if $(LIMIT),--limit $(LIMIT))
+
+eval: $(STAMP)
+	@test -n "$(DATASET)" || { echo "usage: make eval DATASET=path/to/evalset [OUT=report.md]" >&2; exit 2; }
+	$(BIN)/python -m qa_bot eval $(DATASET) $(EVAL_ARGS)
+
+evalsets: $(STAMP)
+	@test -d $(SHARED)/data || { echo "$@: $(SHARED)/data not found (set SHARED=...)" >&2; exit 2; }
+	$(BIN)/python $(SHARED)/tools/make_evalset.py friendsqa $(SHARED)/data/friendsqa/friendsqa_tst.json $(EVALSETS)/friendsqa
+	$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-val $(EVALSETS)/qmsum
+
+eval-public: evalsets
+	$(BIN)/python -m qa_bot.evaluation $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/EVAL.md \
+		$(if $(MODES),--modes $(MODES)) $(if $(LIMIT),--limit $(LIMIT))
+
+eval-threshold: evalsets
+	$(BIN)/python bench/tune_threshold.py --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
+		--cache $(EVALSETS) --out bench/THRESHOLD.md

@@ -1,0 +1,342 @@
+"""``qa-bot eval``: recall@k, MRR, quote length and speed of each retrieval mode on a QA set.
+
+A dataset folder (what ``make_evalset.py`` writes) holds ``transcripts/<name>.txt``, one turn a
+line as ``Speaker: words``, and ``questions.jsonl`` with ``{"id", "question", "transcript",
+"answers": [{"text", "start", "end"}]}``, offsets into that transcript's text.
+
+Each question is asked scoped to its own transcript. It is answered at rank k when one of the
+top k returned answers overlaps a gold span (character ranges, end exclusive). An answer covers
+its quote and, when it names a speaker, that speaker's label on the quote's line: the bot shows
+who said every quote, so "who ..." questions whose gold span is a speaker's name count too.
+
+The corpus is embedded once per dataset (the index is cached under ``<dataset>/.qa_bot-eval``
+and re-used while unchanged), each question once, and every mode re-ranks the same vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from .config import Settings
+from .errors import QaBotError
+
+# Retrieval modes compared in one run: name -> change to the settings. "only" keeps one signal
+# (every other ``weight_*`` of Settings set to 0), "without" switches one off, any other key
+# overrides that Settings field. Names "only-<signal>" / "no-<signal>" also work unlisted.
+MODES: dict[str, dict[str, Any]] = {
+    "lexical": {"only": "lexical"},
+    "dense": {"only": "dense"},
+    "full": {},
+    "no-lexical": {"without": "lexical"},
+    "no-dense": {"without": "dense"},
+    "no-turn": {"without": "turn"},
+    "no-question": {"without": "question"},
+}
+KS = (1, 3, 5)
+TOP_K = 10  # answers kept per question: recall@k for k <= 10 and MRR@10
+WORKDIR = ".qa_bot-eval"  # inside a dataset folder (git-ignored with it): index, results
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    transcript: str
+    gold: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class ModeResult:
+    """One mode on one dataset: the rank of the first correct answer of each question, etc."""
+
+    mode: str
+    ranks: list[int | None] = field(default_factory=list)
+    quote_ranks: list[int | None] = field(default_factory=list)  # the quotes alone, no labels
+    top_chars: list[int] = field(default_factory=list)
+    no_answer: list[bool] = field(default_factory=list)
+    seconds: float = 0.0  # retrieval and assembly, plus this mode's share of embedding
+
+    def summary(self) -> dict[str, float]:
+        out = summarize(self.ranks, self.top_chars, self.no_answer, self.seconds)
+        out["R@1 quote"] = summarize(self.quote_ranks, [], [], 0.0, ks=(1,))["R@1"]
+        return out
+
+
+@dataclass
+class DatasetResult:
+    name: str
+    questions: int
+    transcripts: int
+    modes: list[ModeResult]
+    notes: list[str] = field(default_factory=list)
+
+
+def signals() -> list[str]:
+    """The retrieval signals: every ``weight_<signal>`` field of Settings."""
+    return [f.name.removeprefix("weight_") for f in fields(Settings) if f.name.startswith("weight_")]
+
+
+def mode_settings(base: Settings, mode: str) -> Settings:
+    """``base`` changed as ``MODES[mode]`` says; QaBotError for an unknown mode or signal."""
+    spec = dict(MODES.get(mode, {}))
+    if mode not in MODES:
+        kind, _, signal = mode.partition("-")
+        if kind not in ("only", "no") or not signal:
+            raise QaBotError(f"eval: unknown mode {mode!r} (known: {', '.join(MODES)}, "
+                             "only-<signal>, no-<signal>)")
+        spec = {"only" if kind == "only" else "without": signal}
+    overrides: dict[str, Any] = {}
+    known = signals()
+    for key in ("only", "without"):
+        if key in spec:
+            signal = spec.pop(key)
+            if signal not in known:
+                raise QaBotError(f"eval: mode {mode!r}: no signal {signal!r} (known: {', '.join(known)})")
+            if key == "without":
+                overrides[f"weight_{signal}"] = 0.0
+            else:
+                overrides.update({f"weight_{s}": 0.0 for s in known if s != signal})
+                overrides[f"weight_{signal}"] = getattr(base, f"weight_{signal}") or 1.0
+    return replace(base, **overrides, **spec)
+
+
+def overlaps(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether the character ranges [a0, a1) and [b0, b1) share a character."""
+    return a[0] < b[1] and b[0] < a[1] and a[0] < a[1] and b[0] < b[1]
+
+
+def first_hit(answers: Sequence[Sequence[Sequence[int]]], gold: Sequence[Sequence[int]]) -> int | None:
+    """1-based rank of the first answer (a list of spans) overlapping a gold span, else None."""
+    for rank, spans in enumerate(answers, 1):
+        if any(overlaps(s, g) for s in spans for g in gold):
+            return rank
+    return None
+
+
+def summarize(ranks: Sequence[int | None], top_chars: Sequence[int], no_answer: Sequence[bool],
+              seconds: float, ks: Sequence[int] = KS, cutoff: int = TOP_K) -> dict[str, float]:
+    """Recall@k for each k, MRR@cutoff, median top-quote length, no-answer rate, questions/s."""
+    n = len(ranks)
+    out: dict[str, float] = {}
+    for k in ks:
+        out[f"R@{k}"] = sum(r is not None and r <= k for r in ranks) / n if n else 0.0
+    out["MRR"] = sum(1 / r for r in ranks if r is not None and r <= cutoff) / n if n else 0.0
+    out["chars"] = float(statistics.median(top_chars)) if top_chars else 0.0
+    out["no_answer"] = sum(no_answer) / n if n else 0.0
+    out["qps"] = n / seconds if seconds > 0 else 0.0
+    return out
+
+
+def recall_curve(ranks: Sequence[int | None], top: int = TOP_K) -> list[float]:
+    """Recall@k for k = 1 .. top."""
+    n = len(ranks) or 1
+    return [sum(r is not None and r <= k for r in ranks) / n for k in range(1, top + 1)]
+
+
+def load_questions(dataset: Path, limit: int | None = None) -> list[Question]:
+    path = dataset / "questions.jsonl"
+    if not path.is_file():
+        raise QaBotError(f"eval: {path} not found (a dataset folder holds transcripts/ and "
+                         "questions.jsonl)")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            gold = tuple((int(a["start"]), int(a["end"])) for a in r["answers"])
+            questions.append(Question(str(r["id"]), str(r["question"]), str(r["transcript"]), gold))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise QaBotError(f"eval: {path}:{number}: bad question record ({exc})") from None
+        if limit is not None and len(questions) >= limit:
+            break
+    return questions
+
+
+def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
+    """A folder of links to the dataset's transcripts, each with a sidecar fixing the format to
+    "labelled" (the layout's format), and the names whose format detection would differ."""
+    from .transcripts import detect_format
+
+    source = dataset / "transcripts"
+    if not source.is_dir():
+        raise QaBotError(f"eval: {source} not found")
+    view = dataset / WORKDIR / "corpus"
+    view.mkdir(parents=True, exist_ok=True)
+    wanted, misread = set(), []
+    for path in sorted(source.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name.endswith(".meta.json"):
+            continue
+        link, meta = view / path.name, view / f"{path.name}.meta.json"
+        wanted |= {link.name, meta.name}
+        if not (link.is_symlink() and link.resolve() == path.resolve()):
+            link.unlink(missing_ok=True)
+            link.symlink_to(path.resolve())
+        if not meta.exists():
+            meta.write_text('{"format": "labelled"}\n', encoding="utf-8")
+        if detect_format(path.name, path.read_text(encoding="utf-8", errors="replace")) != "labelled":
+            misread.append(path.name)
+    for stale in view.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    return view, misread
+
+
+def open_bot(dataset: Path, settings: Settings, embedder: Any = None,
+             index_dir: Path | None = None, progress: Any = None) -> tuple[Any, list[str]]:
+    """The bot over a dataset's transcripts, its index cached in ``index_dir``, and the
+    transcripts whose format detection would not have found "labelled"."""
+    from .bot import QaBot
+
+    view, misread = corpus_view(dataset)
+    bot = QaBot.open(view, index_dir or dataset / WORKDIR / "index", settings, embedder, progress)
+    return bot, misread
+
+
+def answer_spans(answer: Any, text: str) -> list[tuple[int, int]]:
+    """What an answer shows of the source: its quote, and its speaker's label on the quote's line."""
+    spans = [(answer.start, answer.end)]
+    if answer.speaker:
+        line_start = text.rfind("\n", 0, answer.context_start) + 1
+        if text[line_start:answer.context_start].strip():
+            spans.append((line_start, answer.context_start))
+    return spans
+
+
+def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: Any = None,
+             index_dir: Path | None = None, limit: int | None = None, progress: Any = None,
+             results: TextIO | None = None) -> DatasetResult:
+    """Ask every question of ``dataset`` in every mode; per-question lines go to ``results``."""
+    from .answers import assemble
+    from .retrieval import Retriever
+
+    questions = load_questions(dataset, limit)
+    bot, misread = open_bot(dataset, settings, embedder, index_dir, progress)
+    notes = [f"skipped {e}" for e in bot.errors]
+    if misread:
+        notes.append(f"format detection would misread {len(misread)} transcripts as other than "
+                     f"labelled (e.g. {misread[0]}); the eval reads them as labelled")
+    texts = [" ".join(q.question.split()) for q in questions]
+    started = time.perf_counter()
+    vectors = bot.embedder.encode(texts) if texts else []
+    embed_seconds = time.perf_counter() - started
+    missing = sorted({q.transcript for q in questions} - set(bot.transcripts))
+    if missing:
+        notes.append(f"{len(missing)} transcripts missing or unparsable; their questions count "
+                     f"as misses: {', '.join(missing[:5])}")
+    out = []
+    for mode in modes:
+        mode_set = mode_settings(settings, mode)
+        retriever = Retriever(bot.index, mode_set)
+        retriever.search(vectors[0], texts[0], 1) if texts else None  # build BM25 untimed
+        result = ModeResult(mode, seconds=embed_seconds)
+        for q, text, vector in zip(questions, texts, vectors, strict=True):
+            if q.transcript not in bot.transcripts:
+                result.ranks.append(None)
+                result.quote_ranks.append(None)
+                result.top_chars.append(0)
+                result.no_answer.append(True)
+                continue
+            started = time.perf_counter()
+            hits = retriever.search(vector, text, TOP_K * 4, transcript=q.transcript)
+            res = assemble(text, hits, bot.index, bot.transcripts, TOP_K,
+                           mode_set.no_answer_threshold)
+            result.seconds += time.perf_counter() - started
+            source = bot.transcripts[q.transcript].text
+            spans = [answer_spans(a, source) for a in res.answers]
+            rank = first_hit(spans, q.gold)
+            result.ranks.append(rank)
+            result.quote_ranks.append(first_hit([s[:1] for s in spans], q.gold))
+            result.top_chars.append(len(res.answers[0].quote) if res.answers else 0)
+            result.no_answer.append(res.no_answer)
+            if results is not None:
+                results.write(json.dumps({
+                    "dataset": dataset.name, "mode": mode, "id": q.id, "transcript": q.transcript,
+                    "question": q.question, "rank": rank, "no_answer": res.no_answer,
+                    "relevance": res.answers[0].relevance if res.answers else None,
+                    "top_quote": res.answers[0].quote if res.answers else None,
+                    "answers": [[a.start, a.end] for a in res.answers],
+                    "gold": [list(g) for g in q.gold]}, ensure_ascii=False) + "\n")
+        out.append(result)
+    return DatasetResult(dataset.name, len(questions), len(bot.transcripts), out, notes)
+
+
+def _progress() -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bars:
+            bars["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
+        bar = bars["bar"]
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bars.pop("bar").close()
+
+    return progress
+
+
+def run(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settings: Settings,
+        embedder: Any = None, index_dir: Path | None = None, limit: int | None = None,
+        progress: Any = None, stdout: TextIO | None = None) -> list[DatasetResult]:
+    """Evaluate each dataset, print the table, write the report, the plot and the per-question
+    results (``<dataset>/.qa_bot-eval/results.jsonl``, beside the data they quote)."""
+    from . import report
+
+    for mode in modes:
+        mode_settings(settings, mode)  # fail before any embedding
+    results = []
+    for dataset in datasets:
+        cache = index_dir / dataset.name if index_dir and len(datasets) > 1 else index_dir
+        (dataset / WORKDIR).mkdir(parents=True, exist_ok=True)
+        with (dataset / WORKDIR / "results.jsonl").open("w", encoding="utf-8") as lines:
+            results.append(evaluate(dataset, modes, settings, embedder, cache, limit, progress,
+                                    lines))
+    md_path = out if out is not None else datasets[0] / WORKDIR / "EVAL.md"
+    if md_path.suffix.lower() != ".md":
+        md_path = md_path / "EVAL.md"
+    png_path = md_path.with_name(f"{md_path.stem.lower()}_recall.png")
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    report.plot(results, png_path)
+    md_path.write_text(report.markdown(results, settings, png_path.name), encoding="utf-8")
+    if stdout is not None:
+        stdout.write(report.tables(results) + "\n")
+        for dataset in datasets:
+            stdout.write(f"per-question results: {dataset / WORKDIR / 'results.jsonl'}\n")
+        stdout.write(f"report: {md_path}\nplot: {png_path}\n")
+    return results
+
+
+def main(args: Any, stdout: TextIO) -> int:
+    """Entry point of ``qa-bot eval``: ``args.dataset`` is one folder or a list of them."""
+    datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
+    settings = Settings.from_env(model=getattr(args, "model", None))
+    run([Path(d) for d in datasets], args.out, modes, settings, None,
+        getattr(args, "index_dir", None), args.limit, _progress(), stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m qa_bot.evaluation", description=__doc__.split("\n")[0])
+    parser.add_argument("dataset", type=Path, nargs="+", help="dataset folders, one report for all")
+    parser.add_argument("--out", type=Path, default=None, help="report .md file or folder")
+    parser.add_argument("--modes", default=None, help=f"comma-separated (default: {','.join(MODES)})")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    parser.add_argument("--index", type=Path, default=None, dest="index_dir", help="index cache")
+    parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a folder")
+    try:
+        sys.exit(main(parser.parse_args(), sys.stdout))
+    except QaBotError as exc:
+        sys.exit(f"qa-bot eval: error: {exc}")

@@ -1,0 +1,106 @@
+"""The evaluation report: markdown tables and a recall@k plot (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .evaluation import DatasetResult
+
+COLUMNS = [("R@1", "R@1", "{:.3f}"), ("R@1 quote only", "R@1 quote", "{:.3f}"),
+           ("R@3", "R@3", "{:.3f}"), ("R@5", "R@5", "{:.3f}"),
+           ("MRR@10", "MRR", "{:.3f}"), ("top quote chars (median)", "chars", "{:.0f}"),
+           ("no_answer", "no_answer", "{:.3f}"), ("questions/s", "qps", "{:.1f}")]
+
+
+def table(result: DatasetResult) -> str:
+    """One dataset's markdown table: a row per mode."""
+    lines = ["| mode | " + " | ".join(c[0] for c in COLUMNS) + " |",
+             "| --- |" + " ---: |" * len(COLUMNS)]
+    for mode in result.modes:
+        s = mode.summary()
+        lines.append(f"| {mode.mode} | " + " | ".join(fmt.format(s[key]) for _, key, fmt in COLUMNS)
+                     + " |")
+    return "\n".join(lines)
+
+
+def tables(results: Sequence[DatasetResult]) -> str:
+    parts = []
+    for r in results:
+        parts.append(f"### {r.name}: {r.questions} questions, {r.transcripts} transcripts\n")
+        parts.append(table(r) + "\n")
+        parts.extend(f"- note: {note}" for note in r.notes)
+    return "\n".join(parts)
+
+
+def _commit() -> str:
+    """The commit measured, marked when the package differs from it."""
+    here = Path(__file__).parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5, cwd=here).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, timeout=5, cwd=here).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head} (with uncommitted changes to qa_bot/)" if head and dirty else head or "unknown"
+
+
+def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: str) -> str:
+    """The whole report: how it was measured, a table per dataset, the plot."""
+    from .evaluation import MODES, signals
+
+    weights = ", ".join(f"{s}={getattr(settings, f'weight_{s}'):g}" for s in signals())
+    modes = "\n".join(f"- `{name}`: {spec or 'the defaults'}" for name, spec in MODES.items())
+    return f"""# Retrieval evaluation
+
+Made by `qa-bot eval` (`make eval-public`) at commit {_commit()}, model `{settings.model}`,
+weights {weights}, no_answer_threshold={settings.no_answer_threshold:g}.
+
+Each question is asked scoped to its own transcript. It counts as answered at rank k when one of
+the top k answers overlaps a gold span (character ranges); an answer covers its quote and the
+label of its speaker on that line, since the bot names who said every quote ("R@1 quote only"
+credits the quote alone). MRR is cut at 10.
+"top quote chars" is the median length of the first quote; "no_answer" the fraction flagged as
+unanswered; questions/s counts embedding the question and retrieval, not building the index.
+
+Modes (fusion weights changed from the defaults; `only` zeroes every other signal, `without`
+zeroes one):
+
+{modes}
+
+{tables(results)}
+![recall@k]({plot_name})
+"""
+
+
+def plot(results: Sequence[DatasetResult], path: Path) -> None:
+    """Recall@k for k = 1..10, one panel per dataset, one line per mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .evaluation import TOP_K, recall_curve
+
+    fig, axes = plt.subplots(1, max(len(results), 1), figsize=(6 * max(len(results), 1), 4.5),
+                             squeeze=False)
+    ks = list(range(1, TOP_K + 1))
+    for ax, result in zip(axes[0], results, strict=False):
+        for mode in result.modes:
+            style = "-" if mode.mode in ("full", "lexical", "dense") else "--"
+            ax.plot(ks, recall_curve(mode.ranks), style, marker="o", markersize=3, label=mode.mode)
+        ax.set_title(f"{result.name} ({result.questions} questions)")
+        ax.set_xlabel("k (answers returned)")
+        ax.set_ylabel("recall@k")
+        ax.set_xticks(ks)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
