@@ -84,7 +84,7 @@ class QaBot:
             self.errors = errors
             self.report = report
             self._index = index
-            self._retriever = Retriever(index, self.settings)
+            self._retriever = Retriever(index, self.settings, self.transcripts)
         return report
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
@@ -100,7 +100,8 @@ class QaBot:
         if not name or name.startswith(".") or name.endswith(META_SUFFIX):
             raise TranscriptError(filename, "not an acceptable file name")
         if len(data) > self.settings.max_file_bytes:
-            raise TranscriptError(name, f"file is larger than the {self.settings.max_file_bytes:,}-byte limit")
+            limit = self.settings.max_file_bytes
+            raise TranscriptError(name, f"file is larger than the {limit:,}-byte limit")
         parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
         target = self.corpus / name
         if target.exists():

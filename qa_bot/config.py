@@ -31,12 +31,12 @@ class Settings:
     # Sentences per chunk and the step between chunk starts: windows overlap by size - stride.
     chunk_sentences: int = 2
     chunk_stride: int = 1
-    # Fusion weights of the retrieval signals (see retrieval.py); tuned on the eval sets.
-    weight_dense: float = 0.45
-    weight_turn: float = 0.25
-    weight_question: float = 0.30
-    weight_lexical: float = 0.30
-    # Below this relevance the result is flagged no_answer; tuned in bench/threshold.md.
+    # Fusion weights of the retrieval signals (see retrieval.py), tuned on FriendsQA and QMSum.
+    weight_dense: float = 1.0
+    weight_question: float = 0.6
+    weight_lexical: float = 0.15
+    weight_context: float = 0.15
+    # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
     no_answer_threshold: float = 0.40
     top_k: int = 3
     max_file_bytes: int = 20_000_000

@@ -6,7 +6,7 @@ Layout of an index folder (never pickle)::
                            fingerprints and row ranges, and the SHA-256 of every data file
     chunks-<gen>.faiss     one vector per quotable chunk
     chunks-<gen>.jsonl     one chunk record per line, in the same order
-    turns-<gen>.faiss      one vector per whole turn (answers and interviewer questions)
+    turns-<gen>.faiss      one vector per interviewer's question
     turns-<gen>.jsonl      which turn each of those vectors is
 
 Writes are atomic: the data files of a new generation are written first, then ``manifest.json``
@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .chunking import QUOTABLE, Chunk, chunk_transcript
+from .chunking import Chunk, chunk_transcript
 from .config import Settings
 from .embedding import Embedder
 from .transcripts import QUESTION, Transcript
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 Progress = Callable[[int, int, str], None]
 
@@ -82,9 +82,9 @@ def embed_text(speaker: str | None, text: str) -> str:
 
 
 def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
-    return [(TurnKey(transcript.name, t.index, t.kind),
-             t.text if t.kind == QUESTION else embed_text(t.speaker, t.text))
-            for t in transcript.turns if t.kind in QUOTABLE or t.kind == QUESTION]
+    # Only the interviewer's questions: whole answer turns measured no better than their chunks.
+    return [(TurnKey(transcript.name, t.index, t.kind), t.text)
+            for t in transcript.turns if t.kind == QUESTION]
 
 
 def _sha256(path: Path) -> str:

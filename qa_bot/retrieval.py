@@ -1,30 +1,37 @@
-"""Matching a question to passages: dense, lexical (BM25) and question-to-question scores, fused.
+"""Matching a question to passages: dense, lexical and question-to-question scores, fused.
 
-Three signals, each in [0, 1] or close to it:
+Four signals, each about 0 to 1:
 
-* dense: cosine of the question and a chunk (a sentence or two);
-* turn: cosine of the question and the whole turn the chunk belongs to, and, in an interview,
-  of the question and the interviewer's question that the turn answers (the interviewer's
-  question says what its answer is about);
-* lexical: BM25 (bm25s) over the chunk and its speaker's name, divided by the best BM25 score
-  in scope so that it is comparable across questions.
+* dense: cosine of the question and a chunk (a sentence or two, with its speaker's name);
+* question: cosine of the question and the interviewer's question that the chunk's turn answers
+  (in an interview the question says what its answer is about); a turn that answers no
+  interviewer's question takes its dense score here, so every chunk is scored on one scale;
+* lexical: BM25 (bm25s) over the chunk and its speaker's name;
+* context: BM25 over the chunk's turn with the turns either side of it (dialogue answers often
+  lean on the line before: "Who enters?" is answered by the next speaker's greeting).
 
-The fused score is their weighted mean over the signals that exist for a chunk.
+BM25 scores are divided by the best score in scope so that they compare across questions. The
+fused score is the weighted mean; the weights were tuned on FriendsQA and QMSum (bench/EVAL.md).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import Settings
 from .index import Index, embed_text
 
+if TYPE_CHECKING:
+    from .transcripts import Transcript
+
 CANDIDATES = 64  # per signal; exact scores are computed for the union of candidates
-TOP_TURNS = 4
+TOP_QUESTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,19 @@ class Hit:
     score: float
     relevance: float
     dense: float
-    turn: float
     question: float | None
     lexical: float
+    context: float
+
+
+def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, float]]:
+    """(row, score) of the ``top_k`` highest scores, sorted by falling score, ties by row."""
+    if len(scores) == 0 or top_k <= 0:
+        return []
+    k = min(top_k, len(scores))
+    rows = np.argpartition(-scores, k - 1)[:k]
+    order = sorted(rows.tolist(), key=lambda r: (-float(scores[r]), r))
+    return [(r, float(scores[r])) for r in order]
 
 
 def semantic_search(query: np.ndarray, vectors: np.ndarray, top_k: int = 10) -> list[tuple[int, float]]:
@@ -56,54 +73,84 @@ def semantic_search(query: np.ndarray, vectors: np.ndarray, top_k: int = 10) -> 
     return semantic_search_scores(vectors @ query, top_k)
 
 
-class Retriever:
-    """Scores an index's chunks against questions; cheap to build, BM25 built on first use."""
+class Lexical:
+    """BM25 over a list of documents, with the question tokenised the same way."""
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, documents: Sequence[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self.size = len(documents)
+        self.tokenizer = bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"),
+                                                      stopwords="en")
+        tokens = self.tokenizer.tokenize(list(documents) or [""], return_as="tuple",
+                                         show_progress=False)
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(tokens, show_progress=False)
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 of the question against every document (zeros when no word of it is known)."""
+        ids = self.tokenizer.tokenize([question], update_vocab=False, return_as="ids",
+                                      show_progress=False)[0]
+        empty = self.tokenizer.word_to_id.get("", -1)
+        ids = [i for i in ids if i != empty]
+        if not ids or not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(ids), dtype=np.float32)[: self.size]
+
+
+class Retriever:
+    """Scores an index's chunks against questions; the BM25 indexes are built on first use.
+
+    Args:
+        index: the index to search.
+        settings: the fusion weights.
+        transcripts: the parsed transcripts by name, for the context signal (without them the
+            context signal repeats the lexical one).
+    """
+
+    def __init__(self, index: Index, settings: Settings,
+                 transcripts: Mapping[str, Transcript] | None = None) -> None:
         self.index = index
         self.settings = settings
+        self.transcripts = transcripts
         turn_row = {(k.transcript, k.turn): i for i, k in enumerate(index.turn_keys)}
-        self.turn_of = np.array([turn_row.get((c.transcript, c.turn), -1) for c in index.chunks],
-                                dtype=np.int64)
         self.question_of = np.array(
             [turn_row.get((c.transcript, c.reply_turn), -1) if c.reply_turn is not None else -1
              for c in index.chunks], dtype=np.int64)
-        # Chunks reachable from a turn row: its own chunks, and the chunks of the answers to it.
-        self.chunks_of_turn: dict[int, list[int]] = defaultdict(list)
-        for row in range(len(index.chunks)):
-            self.chunks_of_turn[int(self.turn_of[row])].append(row)
-            if self.question_of[row] >= 0:
-                self.chunks_of_turn[int(self.question_of[row])].append(row)
-        self._bm25: Any = None
-        self._tokenizer: Any = None
+        self.answers_to: dict[int, list[int]] = defaultdict(list)
+        for row, q in enumerate(self.question_of.tolist()):
+            if q >= 0:
+                self.answers_to[q].append(row)
+        self._lexical: Lexical | None = None
+        self._context: tuple[Lexical, np.ndarray] | None = None
 
-    def _lexical(self) -> tuple[Any, Any]:
-        if self._bm25 is None:
-            import logging
+    @property
+    def lexical(self) -> Lexical:
+        if self._lexical is None:
+            self._lexical = Lexical([embed_text(c.speaker, c.text) for c in self.index.chunks])
+        return self._lexical
 
-            import bm25s
-            import Stemmer
-
-            logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-            self._tokenizer = bm25s.tokenization.Tokenizer(
-                stemmer=Stemmer.Stemmer("english"), stopwords="en")
-            texts = [embed_text(c.speaker, c.text) for c in self.index.chunks] or [""]
-            tokens = self._tokenizer.tokenize(texts, return_as="tuple", show_progress=False)
-            bm25 = bm25s.BM25()
-            bm25.index(tokens, show_progress=False)
-            self._bm25 = bm25
-        return self._bm25, self._tokenizer
-
-    def lexical_scores(self, question: str) -> np.ndarray:
-        """BM25 of the question against every chunk (zeros when no word is known)."""
-        bm25, tokenizer = self._lexical()
-        ids = tokenizer.tokenize([question], update_vocab=False, return_as="ids",
-                                 show_progress=False)[0]
-        ids = [i for i in ids if i != tokenizer.word_to_id.get("", -1)]
-        if not ids or not self.index.chunks:
-            return np.zeros(len(self.index.chunks), dtype=np.float32)
-        return np.asarray(bm25.get_scores(ids), dtype=np.float32)[: len(self.index.chunks)]
+    def _context_lexical(self) -> tuple[Lexical, np.ndarray] | None:
+        """BM25 over each chunk's turn with its neighbours, and the document of each chunk."""
+        if self._context is None and self.transcripts is not None:
+            docs: list[str] = []
+            doc_of: dict[tuple[str, int], int] = {}
+            for c in self.index.chunks:
+                if (c.transcript, c.turn) in doc_of:
+                    continue
+                transcript = self.transcripts.get(c.transcript)
+                if transcript is None:
+                    doc_of[(c.transcript, c.turn)] = len(docs)
+                    docs.append(embed_text(c.speaker, c.text))
+                    continue
+                turns = transcript.turns[max(0, c.turn - 1): c.turn + 2]
+                doc_of[(c.transcript, c.turn)] = len(docs)
+                docs.append(" ".join(embed_text(t.speaker, t.text) for t in turns))
+            rows = np.array([doc_of[(c.transcript, c.turn)] for c in self.index.chunks], np.int64)
+            self._context = (Lexical(docs), rows)
+        return self._context
 
     def scope(self, transcript: str | None = None, speaker: str | None = None) -> np.ndarray | None:
         """Boolean mask of the chunks in scope, or None for all of them."""
@@ -112,8 +159,9 @@ class Retriever:
         mask = np.ones(len(self.index.chunks), dtype=bool)
         if transcript is not None:
             mask[:] = False
-            if transcript in self.index.manifest["transcripts"]:
-                lo, hi = self.index.manifest["transcripts"][transcript]["chunks"]
+            entry = self.index.manifest["transcripts"].get(transcript)
+            if entry:
+                lo, hi = entry["chunks"]
                 mask[lo:hi] = True
         if speaker is not None:
             wanted = speaker.casefold()
@@ -137,40 +185,40 @@ class Retriever:
         """
         n = len(self.index.chunks)
         mask = self.scope(transcript, speaker)
-        allowed = np.flatnonzero(mask) if mask is not None else None
-        if n == 0 or (allowed is not None and len(allowed) == 0):
+        if n == 0 or (mask is not None and not mask.any()):
             return []
         s = self.settings
-        candidates: set[int] = set()
-        candidates.update(self._dense_candidates(query, mask))
-        lexical = self.lexical_scores(question)
-        if mask is not None:
-            lexical = np.where(mask, lexical, 0.0)
-        best_lexical = float(lexical.max()) if len(lexical) else 0.0
-        if best_lexical > 0:
-            k = min(CANDIDATES, n)
-            candidates.update(int(r) for r in np.argpartition(-lexical, k - 1)[:k] if lexical[r] > 0)
-        turn_scores = self.index.turn_vectors @ query if len(self.index.turn_vectors) else np.zeros(0)
-        candidates.update(self._turn_candidates(turn_scores, mask))
+        lexical = _normalise(self.lexical.scores(question), mask)
+        context_index = self._context_lexical()
+        if context_index is not None:
+            by_doc = context_index[0].scores(question)
+            context = _normalise(by_doc[context_index[1]], mask)
+        else:
+            context = lexical
+        question_scores = (self.index.turn_vectors @ query if len(self.index.turn_vectors)
+                           else np.zeros(0, dtype=np.float32))
+
+        candidates = set(self._dense_candidates(query, mask))
+        for scores in (lexical, context):
+            candidates.update(r for r, v in semantic_search_scores(scores, CANDIDATES) if v > 0)
+        for q_row, _ in semantic_search_scores(question_scores, TOP_QUESTIONS):
+            candidates.update(self.answers_to.get(q_row, ()))
         rows = np.array(sorted(candidates), dtype=np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
         if len(rows) == 0:
             return []
         dense = self.index.chunk_vectors.reconstruct_batch(rows) @ query
+        weight = (s.weight_dense + s.weight_question + s.weight_lexical + s.weight_context) or 1.0
         hits = []
         for row, d in zip(rows.tolist(), dense.tolist(), strict=True):
-            t = float(turn_scores[self.turn_of[row]]) if self.turn_of[row] >= 0 else d
             q_row = self.question_of[row]
-            # A turn that answers no interviewer's question stands in for its own question, so
-            # that every chunk is scored on the same scale.
-            q = float(turn_scores[q_row]) if q_row >= 0 else None
-            lex = float(lexical[row]) / best_lexical if best_lexical > 0 else 0.0
-            total = (s.weight_dense * d + s.weight_turn * t + s.weight_lexical * lex
-                     + s.weight_question * (t if q is None else q))
-            weight = (s.weight_dense + s.weight_turn + s.weight_lexical + s.weight_question) or 1.0
-            relevance = max(d, t, q if q is not None else -1.0)
-            hits.append(Hit(row, total / weight, relevance, d, t, q, lex))
+            q = float(question_scores[q_row]) if q_row >= 0 else None
+            total = (s.weight_dense * d + s.weight_question * (d if q is None else q)
+                     + s.weight_lexical * float(lexical[row]) + s.weight_context * float(context[row]))
+            relevance = max(d, q) if q is not None else d
+            hits.append(Hit(row, total / weight, relevance, d, q, float(lexical[row]),
+                            float(context[row])))
         hits.sort(key=lambda h: (-h.score, h.row))
         return hits[:top_k]
 
@@ -182,24 +230,14 @@ class Retriever:
         params = None
         if mask is not None:
             selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         _, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [int(i) for i in ids[0] if i >= 0]
 
-    def _turn_candidates(self, turn_scores: np.ndarray, mask: np.ndarray | None) -> list[int]:
-        """All chunks of the turns that best match the question, directly or through the
-        interviewer's question they answer."""
-        rows: list[int] = []
-        for turn_row, _ in semantic_search_scores(turn_scores, TOP_TURNS * 4):
-            rows.extend(self.chunks_of_turn.get(turn_row, ()))
-        return rows
 
-
-def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, float]]:
-    """(row, score) of the ``top_k`` highest scores, sorted by falling score, ties by row."""
-    if len(scores) == 0 or top_k <= 0:
-        return []
-    k = min(top_k, len(scores))
-    rows = np.argpartition(-scores, k - 1)[:k]
-    order = sorted(rows.tolist(), key=lambda r: (-float(scores[r]), r))
-    return [(r, float(scores[r])) for r in order]
+def _normalise(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Scores in scope divided by the best of them; zero out of scope."""
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
+    best = float(scores.max()) if len(scores) else 0.0
+    return scores / best if best > 0 else np.zeros_like(scores)

@@ -124,9 +124,9 @@ def test_scoped_to_a_transcript_only_its_chunks(small, name):
 
 
 def test_transcript_scope_ranks_like_the_unscoped_search_without_lexical(small):
-    """Dense and turn scores do not depend on the scope: the scoped ranking is the unscoped one
-    restricted to the transcript (lexical left out: BM25 is normalised within the scope)."""
-    settings = Settings(weight_lexical=0.0)
+    """Dense and question scores do not depend on the scope: the scoped ranking is the unscoped
+    one restricted to the transcript (BM25 left out: it is normalised within the scope)."""
+    settings = Settings(weight_lexical=0.0, weight_context=0.0)
     index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, settings)
     question = "Where does he live near the river?"
     q = query(question)
@@ -171,7 +171,7 @@ def test_unknown_or_empty_scope_gives_no_hits(small):
 
 
 def test_lexical_only_ranks_the_chunk_with_the_rare_word_first():
-    lexical_only = Settings(weight_dense=0.0, weight_turn=0.0, weight_question=0.0,
+    lexical_only = Settings(weight_dense=0.0, weight_context=0.0, weight_question=0.0,
                             weight_lexical=1.0)
     index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, lexical_only)
     # The query vector points at a different chunk altogether: only the words can find it.
@@ -184,7 +184,7 @@ def test_lexical_only_ranks_the_chunk_with_the_rare_word_first():
     assert all(h.score < hits[0].score for h in hits[1:])
 
     # Control: with dense only, the same query vector finds the decoy, so the weights matter.
-    dense_only = Settings(weight_dense=1.0, weight_turn=0.0, weight_question=0.0, weight_lexical=0.0)
+    dense_only = Settings(weight_dense=1.0, weight_context=0.0, weight_question=0.0, weight_lexical=0.0)
     index, retriever = build({"alpha.txt": ALPHA, "beta.txt": BETA}, dense_only)
     hits = retriever.search(q, "Did a zeppelin land?", top_k=5)
     assert index.chunks[hits[0].row].text == decoy.text
@@ -192,10 +192,10 @@ def test_lexical_only_ranks_the_chunk_with_the_rare_word_first():
 
 def test_lexical_scores_are_zero_for_unknown_words(small):
     index, retriever = small
-    scores = retriever.lexical_scores("xylophone quasar")
+    scores = retriever.lexical.scores("xylophone quasar")
     assert scores.shape == (len(index.chunks),)
     assert not scores.any()
-    scores = retriever.lexical_scores("mangoes")
+    scores = retriever.lexical.scores("mangoes")
     assert np.count_nonzero(scores) == 1
     assert "mangoes" in index.chunks[int(np.argmax(scores))].text
 
