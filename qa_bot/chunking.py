@@ -54,8 +54,10 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None,
                    max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
     """Spans of the sentences of ``text[start:end]``, white space trimmed, in order.
 
-    pysbd finds the boundaries; each sentence is then located in the source by search, so the
-    spans are exact even where pysbd's own character spans drift. A sentence longer than
+    pysbd finds the boundaries; each sentence is then located in the source right after the
+    previous one, so the spans are exact even where pysbd's own character spans drift, and no
+    text is ever skipped: should pysbd alter a sentence, the rest of the region is taken as one
+    (then cut to ``max_chars``). A sentence longer than
     ``max_chars`` (unpunctuated speech) is cut at word breaks so that a quote stays short.
 
     Args:
@@ -67,30 +69,37 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None,
     Returns:
         (start, end) offsets into ``text``, sorted, non-overlapping, never empty.
     """
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be at least 1, not {max_chars}")
     end = len(text) if end is None else end
     region = text[start:end]
     if not region.strip():
         return []
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for piece in _segmenter().segment(region):
+    for piece in _segment(region):
         stripped = piece.strip()
         if not stripped:
             continue
-        at = region.find(stripped, cursor)
-        if at < 0:  # pysbd altered the text; fall back to the raw remainder of the region
-            at = cursor
-            stripped = region[cursor:].strip()
-            at = region.find(stripped, cursor)
+        at = cursor
+        while at < len(region) and region[at].isspace():
+            at += 1
+        if not region.startswith(stripped, at):
+            break  # pysbd altered the text: the tail below takes the rest
         spans.extend(_cap(start + at, start + at + len(stripped), text, max_chars))
         cursor = at + len(stripped)
-        if cursor >= len(region):
-            break
     tail = region[cursor:].strip()
     if tail:
         at = region.find(tail, cursor)
         spans.extend(_cap(start + at, start + at + len(tail), text, max_chars))
     return spans
+
+
+def _segment(region: str) -> list[str]:
+    try:
+        return list(_segmenter().segment(region))
+    except Exception:  # pysbd has crashed on odd input; then the whole region is one sentence
+        return [region]
 
 
 def _cap(start: int, end: int, text: str, max_chars: int) -> list[tuple[int, int]]:
@@ -101,6 +110,10 @@ def _cap(start: int, end: int, text: str, max_chars: int) -> list[tuple[int, int
         breaks = [m.start() for m in _WORD_BREAK.finditer(text, start + max_chars // 2, cut)]
         if breaks:
             cut = breaks[-1]
+        # The run of white space may have begun before the search did: end on a word. ``start``
+        # is never white space, so the cut stays past it and the loop moves on.
+        while text[cut - 1].isspace():
+            cut -= 1
         pieces.append((start, cut))
         start = cut
         while start < end and text[start].isspace():
@@ -115,12 +128,14 @@ def windows(spans: list[tuple[int, int]], size: int, stride: int,
     """Group sentence spans into overlapping windows of up to ``size`` sentences.
 
     Windows start every ``stride`` sentences; a window stops growing once it would pass
-    ``max_chars``. The last sentence is always covered.
+    ``max_chars``. Every sentence is covered: where a window stopped short (or ``stride`` is
+    wider than ``size``), the next one starts right after it rather than skip sentences.
     """
-    if not spans:
-        return []
+    if size < 1 or stride < 1:
+        raise ValueError(f"size and stride must be at least 1, not {size} and {stride}")
     out: list[tuple[int, int]] = []
-    for first in range(0, len(spans), stride):
+    first = 0
+    while first < len(spans):
         last = first
         while last + 1 < len(spans) and last + 1 < first + size \
                 and spans[last + 1][1] - spans[first][0] <= max_chars:
@@ -130,6 +145,7 @@ def windows(spans: list[tuple[int, int]], size: int, stride: int,
             out.append(window)
         if last == len(spans) - 1:
             break
+        first = min(first + stride, last + 1)
     return out
 
 

@@ -11,7 +11,9 @@ import bisect
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ FORMATS = ("interview", "labelled", "plain", "srt", "vtt", "json", "jsonl")
 EXTENSIONS = {".txt": None, ".md": None, ".srt": "srt", ".vtt": "vtt", ".json": "json",
               ".jsonl": "jsonl", ".ndjson": "jsonl"}
 META_SUFFIX = ".meta.json"
+# A line ends at CRLF, LF or a lone CR (old Mac files), as in an editor; every parser splits lines
+# with this same pattern so that the line numbers it reports agree with ``line_of``.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 # Turn kinds. Only "speech" and "narration" are quoted as answers; an interviewer's "question"
 # is matched against the user's question instead, and a "title" just names the transcript.
@@ -66,7 +71,8 @@ class Metadata:
         if not path.exists():
             return cls()
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            # No offsets point into a sidecar, so a BOM (Windows Notepad writes one) may go.
+            raw = json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             raise TranscriptError(path, f"metadata is not valid UTF-8 JSON: {exc}", line) from None
@@ -75,14 +81,29 @@ class Metadata:
         person = raw.get("interviewee") or {}
         if isinstance(person, str):
             person = {"name": person}
+        if not isinstance(person, dict):
+            raise TranscriptError(path, "field 'interviewee' must be a name or an object")
         fmt = raw.get("format")
         if fmt is not None and fmt not in FORMATS:
             raise TranscriptError(path, f"field 'format': {fmt!r} is not one of {', '.join(FORMATS)}")
-        roles = {str(k): str(v) for k, v in (raw.get("speaker_roles") or {}).items()}
+        roles = raw.get("speaker_roles") or {}
+        if not isinstance(roles, dict):
+            raise TranscriptError(path, "field 'speaker_roles' must be an object of name: role")
+        roles = {str(k): str(v) for k, v in roles.items()}
+        aliases = person.get("aliases") or ()
+        # A lone string would otherwise become a tuple of its letters.
+        aliases = (aliases,) if isinstance(aliases, str) else aliases
+        if not isinstance(aliases, list | tuple) or not all(isinstance(a, str) for a in aliases):
+            raise TranscriptError(path, "field 'interviewee.aliases' must be a list of names")
+        texts = {key: raw.get(key) for key in ("title", "interviewer", "photo_credit")}
+        texts.update({f"interviewee.{key}": person.get(key) for key in ("name", "role")})
+        for key, value in texts.items():
+            if value is not None and not isinstance(value, str):
+                raise TranscriptError(path, f"field {key!r} must be a string")
         if person.get("name") and person.get("role"):
             roles.setdefault(person["name"], person["role"])
         return cls(title=raw.get("title"), format=fmt, interviewee=person.get("name"),
-                   interviewee_role=person.get("role"), aliases=tuple(person.get("aliases", ())),
+                   interviewee_role=person.get("role"), aliases=tuple(aliases),
                    interviewer=raw.get("interviewer"), photo_credit=raw.get("photo_credit"),
                    speaker_roles=roles)
 
@@ -108,24 +129,21 @@ class Transcript:
 
 
 class LineIndex:
-    """Maps character offsets to 1-based line numbers by bisecting the newline positions."""
+    """Maps character offsets to 1-based line numbers by bisecting the line start positions."""
 
     def __init__(self, text: str) -> None:
-        self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        self._starts = [m.end() for m in LINE_BREAK.finditer(text)]
 
     def line_of(self, offset: int) -> int:
-        return bisect.bisect_left(self._newlines, offset) + 1
+        # A line break belongs to the line it ends, so only starts at or before offset count.
+        return bisect.bisect_right(self._starts, offset) + 1
 
 
-_line_cache: dict[int, tuple[str, LineIndex]] = {}
-
-
+@lru_cache(maxsize=16)
 def line_index(text: str) -> LineIndex:
-    cached = _line_cache.get(id(text))
-    if cached is None or cached[0] is not text:
-        cached = (text, LineIndex(text))
-        _line_cache[id(text)] = cached
-    return cached[1]
+    """The (cached) line index of a text; bounded, so that a long-running server's reloads
+    do not keep every text it ever parsed alive."""
+    return LineIndex(text)
 
 
 def fingerprint(data: bytes, meta_bytes: bytes = b"") -> str:
@@ -133,15 +151,20 @@ def fingerprint(data: bytes, meta_bytes: bytes = b"") -> str:
 
 
 def decode(path: Path, data: bytes) -> str:
-    """Decode UTF-8 (a BOM is dropped), or raise naming the line of the first bad byte."""
+    """Decode UTF-8 as every UTF-8 reader does, a BOM kept as U+FEFF, so that offsets index the
+    file as ``data.decode("utf-8")`` gives it; raise naming the line of a bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TranscriptError(path, "is UTF-16; save it as UTF-8", 1)
     if b"\0" in data[:8192]:
         raise TranscriptError(path, "looks like a binary file, not a transcript")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        # Everything before the bad byte decodes, so count its lines as every parser does.
+        before = data[: exc.start].decode("utf-8")
+        line = LineIndex(before).line_of(len(before))
         raise TranscriptError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return text
 
 
 def detect_format(name: str, text: str) -> str:
@@ -156,11 +179,8 @@ def detect_format(name: str, text: str) -> str:
         return "vtt"
     if formats.looks_like_srt(text):
         return "srt"
-    if head.startswith("["):
-        return "json"
-    if head.startswith("{"):
-        return "jsonl" if "\n{" in head.strip() else "json"
-    return formats.sniff_text(text)
+    # A ".txt" file may open with "[Scene: ...]" or "[Music]": it is JSON only if it parses.
+    return formats.sniff_json(text) or formats.sniff_text(text)
 
 
 def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None = None,
@@ -185,10 +205,13 @@ def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None 
     meta = meta or Metadata()
     where = path or Path(name)
     text = decode(where, data)
-    fmt = fmt or meta.format or detect_format(name, text)
+    # The parsers see a BOM as a space: the same length, so their offsets hold for ``text`` too,
+    # and white space, so no turn starts with it, a label after it is found, and JSON parses.
+    view = " " + text[1:] if text.startswith("\ufeff") else text
+    fmt = fmt or meta.format or detect_format(name, view)
     if fmt not in FORMATS:
         raise TranscriptError(where, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    turns = formats.PARSERS[fmt](text, where, meta)
+    turns = formats.PARSERS[fmt](view, where, meta)
     turns = formats.link_replies(turns)
     title = meta.title or next((t.text for t in turns if t.kind == TITLE), None) or Path(name).stem
     meta_bytes = json.dumps(meta.__dict__, sort_keys=True, default=list).encode()
@@ -215,11 +238,14 @@ def corpus_files(corpus: Path) -> list[Path]:
 def load_file(path: Path, corpus: Path, fmt: str | None = None,
               max_bytes: int | None = None) -> Transcript:
     """Read and parse one transcript file of a corpus folder."""
-    if max_bytes is not None and path.stat().st_size > max_bytes:
-        raise TranscriptError(path, f"file is larger than the {max_bytes:,}-byte limit")
-    meta = Metadata.read(path.with_name(path.name + META_SUFFIX))
-    name = path.relative_to(corpus).as_posix()
-    return parse(name, path.read_bytes(), meta, fmt, path)
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise TranscriptError(path, f"file is larger than the {max_bytes:,}-byte limit")
+        meta = Metadata.read(path.with_name(path.name + META_SUFFIX))
+        data = path.read_bytes()
+    except OSError as exc:  # unreadable (permissions, vanished): report it, load the rest
+        raise TranscriptError(path, f"cannot be read: {exc.strerror or exc}") from None
+    return parse(path.relative_to(corpus).as_posix(), data, meta, fmt, path)
 
 
 def load_corpus(corpus: str | Path, max_bytes: int | None = None
