@@ -215,8 +215,6 @@ def test_srt_name_prefix_is_the_speaker(tmp_path):
     assert a.quote == "The harvest was early this year."
 
 
-@pytest.mark.xfail(strict=True, reason="transcripts.py decode() drops a UTF-8 BOM, so offsets "
-                   "index the text without it and are off by one in the file read as UTF-8")
 def test_offsets_agree_with_the_file_read_as_utf8_when_it_has_a_bom(tmp_path):
     corpus = write_files(tmp_path / "talks", {"bom.txt": b"\xef\xbb\xbf" + LABELLED.encode()})
     bot = open_bot(corpus, tmp_path / "index")
