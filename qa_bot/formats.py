@@ -437,7 +437,9 @@ def sniff_text(text: str) -> str:
     if not lines:
         return "plain"
     labelled = sum(1 for s, e in lines if _label(text, s, e))
-    if labelled >= 2 and labelled >= 0.5 * len(lines):
+    # Stage directions in brackets or parentheses are narration, whatever the share of them.
+    directions = sum(1 for s, e in lines if text[s:e].lstrip().startswith(("[", "(")))
+    if labelled >= 2 and labelled >= 0.5 * (len(lines) - directions):
         return "labelled"
     paragraphs = list(_blocks(text))
     asked = sum(1 for s, e in paragraphs if _question_end(text, s, e) is not None)

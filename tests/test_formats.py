@@ -474,3 +474,13 @@ def test_link_replies_in_a_dialogue_without_an_interviewer() -> None:
         turn(SPEECH, "Ann", "I said so."), turn(SPEECH, "Bob", "Good?"), turn(NARRATION, None, "End."),
     ])
     assert [t.reply_to for t in linked] == [None, 0, None, None, None, None, None]
+
+
+def test_a_scene_mostly_of_stage_directions_is_still_labelled():
+    from qa_bot.transcripts import detect_format
+
+    scene = ("[ Scene : a coffee house . ]\nRoss: Gunther ! Please tell me .\n"
+             "Gunther: I 'm sorry . Was I not supposed to ?\n( Ross turns around . )\n[ Next clip . ]\n")
+    assert detect_format("scene.txt", scene) == "labelled"
+    prose = "(An aside.)\nA plain line: with a colon.\nAnother line.\n"
+    assert detect_format("prose.txt", prose) != "labelled"
