@@ -20,8 +20,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 QUESTION = "Does Ivanov regret the fall of the USSR?"
-QUOTE_START = "When I worked in Afghanistan in the 1980s"
 REPLY_TO = "Do you regret that the USSR fell apart?"
+# The answer paragraph the quote must come from: which sentences of it are quoted is retrieval's
+# business (tested elsewhere); the page must show what it was given.
+ANSWER = next(line for line in (CORPUS / "viktor-ivanov-interview.txt").read_text("utf-8").splitlines()
+              if REPLY_TO in line).split(REPLY_TO, 1)[1].strip()
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'
 LITERALS = (SCRIPT, IMG, "${window.__pwned = 3}", "{{value}}", "**bold**", "&amp;", "www.example.com/a_b_c")
@@ -100,20 +103,20 @@ def ask(page, question: str) -> None:
 def test_question_shows_quote_speaker_and_interviewer_question(page):
     ask(page, QUESTION)
     chat = page.locator("#qa-chat")
-    reply = chat.locator("blockquote").last
-    assert reply.inner_text().startswith(QUOTE_START)
+    quote = chat.locator("blockquote").last.inner_text().strip()
+    assert len(quote) > 40 and quote in ANSWER
     text = chat.inner_text()
     assert "Viktor Ivanov" in text and "in reply to:" in text and REPLY_TO in text and "line 9" in text
-    assert page.locator("#qa-source mark").first.inner_text().startswith(QUOTE_START)
+    assert page.locator("#qa-source mark").first.inner_text().startswith(quote[:40])
     assert page.locator("#qa-source .qa-pin-top").count() == 1
-    assert page.locator("#qa-citation textarea").input_value().startswith(f"“{QUOTE_START}")
+    assert page.locator("#qa-citation textarea").input_value().startswith(f"“{quote[:40]}")
     shoot(page, "answer.png")
     page.get_by_role("tab", name="More quotes").click()
     page.locator("#qa-more details summary").first.click()
     assert page.locator("#qa-more details[open] mark").count() == 1
     shoot(page, "more-quotes.png")
     ask(page, "Why help Kyrgyzstan?")  # a follow-up keeps the history
-    assert chat.locator("blockquote").count() == 2 and QUOTE_START in chat.inner_text()
+    assert chat.locator("blockquote").count() == 2 and quote in chat.inner_text()
 
 
 def test_example_is_one_click_and_no_answer_is_clear(page):
@@ -139,7 +142,7 @@ def test_empty_question_and_bad_upload_show_a_message(page, tmp_path):
     assert "broken.json:1: invalid JSON" in page.locator("#qa-upload-notice").inner_text()
     shoot(page, "bad-upload.png")
     ask(page, QUESTION)  # the app is still up
-    assert QUOTE_START in page.locator("#qa-chat blockquote").last.inner_text()
+    assert page.locator("#qa-chat blockquote").last.inner_text().strip() in ANSWER
 
 
 def test_markup_in_a_transcript_shows_as_text_and_never_runs(page, tmp_path):
