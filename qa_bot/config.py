@@ -37,7 +37,7 @@ class Settings:
     weight_lexical: float = 0.15
     weight_context: float = 0.15
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
-    no_answer_threshold: float = 0.40
+    no_answer_threshold: float = 0.345
     top_k: int = 3
     max_file_bytes: int = 20_000_000
     max_question_chars: int = 2_000
