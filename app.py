@@ -8,10 +8,11 @@ first use, with a progress bar in the page, in a thread started at launch.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import gradio as gr
 
 from qa_bot import ui
 from qa_bot.config import DEFAULT_CORPUS, Settings
-from qa_bot.errors import QaBotError
+from qa_bot.errors import ConfigError, QaBotError, QuestionError
 
 log = logging.getLogger("qa_bot.app")
 
@@ -27,9 +28,18 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 ALL = "*"  # the filter value meaning "no filter"
 UPLOAD_TYPES = [".txt", ".srt", ".vtt", ".json", ".jsonl"]
-# Questions share the model and run a few at a time; adding a transcript rewrites the index, one at once.
-CONCURRENCY = 4
+# Every way of asking (the chat, the examples, the /ask API) shares one pool of CONCURRENCY workers:
+# a question is CPU-bound work on one shared model, so running more at once than there are cores
+# only interleaves them and makes each slower. 2 is the cores of the machine it was measured on;
+# 1 to 8 served 32 clients equally well there (bench/RESULTS.md, "Load"), the queue and HTTP
+# costing more than the question. Adding a transcript rewrites the index: one at a time, in a pool
+# of its own, so questions go on meanwhile. At most QUEUE_SIZE events wait; past that a caller is
+# told "queue is full" at once instead of waiting without end.
+CONCURRENCY = 2
 QUEUE_SIZE = 64
+QUESTIONS_POOL = "questions"
+INDEX_POOL = "index"
+LOOPBACK = ("localhost",)
 
 
 class BotHolder:
@@ -128,7 +138,8 @@ def _filters(bot: Any, transcript: str | None = None) -> tuple[Any, Any]:
 
 
 def _status(bot: Any) -> str:
-    return ui.status_html(bot.transcripts, len(bot.index.chunks), bot.errors, str(bot.corpus))
+    return ui.status_html(bot.transcripts, len(bot.index.chunks), bot.errors, str(bot.corpus),
+                          bot.report.warnings)
 
 
 def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio idiom)
@@ -156,9 +167,13 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
     try:
         bot = _bot(progress)
         transcript, speaker = _scope(transcript), _scope(speaker)
-        result = bot.ask(message, int(top_k), transcript, speaker)
+        result = bot.ask(message, _top_k(top_k), transcript, speaker)
     except QaBotError as exc:
         return history, message, gr.skip(), gr.skip(), gr.skip(), ui.notice_html(str(exc))
+    except Exception:  # a bug: logged with its traceback; the page says so and stays usable
+        log.exception("could not answer %r", message[:200])
+        return (history, message, gr.skip(), gr.skip(), gr.skip(),
+                ui.notice_html("Something went wrong answering that question; it is logged on the server."))
     reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
@@ -177,9 +192,20 @@ def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") 
     """
     try:
         bot = _bot()
-        return dict(bot.ask(question, top_k, _scope(transcript), _scope(speaker)).to_dict())
+        return dict(bot.ask(question, _top_k(top_k), _scope(transcript), _scope(speaker)).to_dict())
     except QaBotError as exc:
         raise gr.Error(str(exc)) from None
+
+
+def _top_k(value: Any) -> int:
+    """``top_k`` as a whole number (the slider sends 3.0); anything else is a QuestionError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise QuestionError(f"top_k: must be a whole number, got {str(value)[:40]!r}") from None
+    if not number.is_integer():
+        raise QuestionError(f"top_k: must be a whole number, got {value!r}")
+    return int(number)
 
 
 def add_transcript(path: str | None,
@@ -203,7 +229,11 @@ def add_transcript(path: str | None,
     except QaBotError as exc:
         return ui.notice_html(f"Could not add {name}; nothing was changed. {exc}"), *unchanged
     except OSError as exc:
-        return ui.notice_html(f"Could not read {name}: {exc.strerror or exc}"), *unchanged
+        return ui.notice_html(f"Could not add {name}: {exc.strerror or exc}"), *unchanged
+    except Exception:  # a bug: logged with its traceback; the page says so and stays usable
+        log.exception("could not add %s", name)
+        return (ui.notice_html(f"Could not add {name}: something went wrong; it is logged on the server."),
+                *unchanged)
     speakers = ", ".join(bot.speakers(transcript.name)) or "no named speakers"
     done = (f"Added {transcript.name}: “{transcript.title}”, {len(transcript.turns)} turns ({speakers}). "
             "It is searchable now; the transcript filter is set to it.")
@@ -221,8 +251,14 @@ def clear() -> tuple[Any, ...]:
     return [], "", ui.source_html(None, {}), ui.more_html(None), "", ""
 
 
-def build_demo() -> gr.Blocks:
-    """The page; every handler reads the bot from ``HOLDER`` when it runs."""
+def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
+    """The page; every handler reads the bot from ``HOLDER`` when it runs.
+
+    Args:
+        concurrency: questions answered at once, over the chat, the examples and the API together.
+        queue_size: events that may wait; past that a caller is told the queue is full.
+    """
+    asking: dict[str, Any] = {"concurrency_limit": concurrency, "concurrency_id": QUESTIONS_POOL}
     with gr.Blocks(title="qa_bot — ask the transcripts") as demo:
         gr.Markdown("## qa_bot — ask the transcripts\nAsk in plain language; every answer is the "
                     "speaker's exact words, who said them, in reply to which question, and where.")
@@ -265,31 +301,84 @@ def build_demo() -> gr.Blocks:
 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
-        question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond")
-        send.click(respond, inputs, outputs, api_visibility="private")
+        question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond",
+                        **asking)
+        send.click(respond, inputs, outputs, api_visibility="private", **asking)
         for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
-                respond, inputs, outputs, api_visibility="private")
+                respond, inputs, outputs, api_visibility="private", **asking)
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
-                      api_name="add_transcript", concurrency_limit=1, concurrency_id="index")
-        gr.api(ask, api_name="ask", concurrency_limit=CONCURRENCY)
+                      api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL)
+        gr.api(ask, api_name="ask", **asking)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
                   show_progress="full")
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
 
 demo = build_demo()
 
 
+def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """The login asked for by ``QA_BOT_USERNAME`` and ``QA_BOT_PASSWORD``, or None when neither is set.
+
+    Raises:
+        ConfigError: only one of them is set, or one is blank.
+    """
+    source: Mapping[str, str] = os.environ if env is None else env
+    user, password = source.get("QA_BOT_USERNAME"), source.get("QA_BOT_PASSWORD")
+    if user is None and password is None:
+        return None
+    if user is None or not user.strip() or not password:
+        raise ConfigError("set both QA_BOT_USERNAME and QA_BOT_PASSWORD (neither blank) to require "
+                          "a login, or neither to serve without one")
+    return user.strip(), password
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warnings(host: str, share: bool, auth: object) -> list[str]:
+    """What is unsafe about serving on ``host`` (and a share link) with or without a login."""
+    warnings = []
+    if auth is None and not is_loopback(host):
+        warnings.append(f"serving on {host} without a login: anyone who can reach this port can ask "
+                        "questions and add transcripts. Set QA_BOT_USERNAME and QA_BOT_PASSWORD.")
+    if auth is None and share:
+        warnings.append("--share puts the app on a public URL without a login. Set QA_BOT_USERNAME "
+                        "and QA_BOT_PASSWORD.")
+    if auth is not None and not is_loopback(host):
+        warnings.append(f"the login on {host} travels in clear text over HTTP: put the app behind a "
+                        "reverse proxy with TLS (see README, Running it safely).")
+    return warnings
+
+
 def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False,
-          **kwargs: Any) -> Any:
-    """Launch ``app`` with this app's look and limits, and start loading the bot at once."""
+          auth: tuple[str, str] | None = None, **kwargs: Any) -> Any:
+    """Launch ``app`` with this app's look and limits, and start loading the bot at once.
+
+    Args:
+        app: the page (``demo`` or another ``build_demo()``).
+        host: address to bind; the default is this machine only.
+        port: TCP port.
+        share: also serve through a public gradio.live link.
+        auth: (user name, password) that every page and API call must log in with, or None.
+        **kwargs: passed on to ``gr.Blocks.launch``.
+    """
     settings = HOLDER.settings or Settings.from_env()
+    for warning in exposure_warnings(host, share, auth):
+        log.warning(warning)
     HOLDER.start()
-    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS,
+    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
                       theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
 
 
@@ -306,7 +395,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="where the corpus's index is saved (default corpus: embeddings/)")
     parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
     parser.add_argument("--share", action="store_true", help="also serve through a public share link")
+    parser.add_argument("--concurrency", type=_positive,
+                        default=os.environ.get("QA_BOT_CONCURRENCY", str(CONCURRENCY)),
+                        help=f"questions answered at once (env QA_BOT_CONCURRENCY; default {CONCURRENCY})")
     return parser.parse_args(argv)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -315,12 +417,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         settings = Settings.from_env(model=args.model)
+        auth = auth_from_env()
     except QaBotError as exc:
         raise SystemExit(f"app.py: error: {exc}") from None
     if not args.corpus.is_dir():
         raise SystemExit(f"app.py: error: --corpus: {args.corpus} is not a folder")
     configure(args.corpus, args.index_dir, settings)
-    serve(demo, args.host, args.port, args.share)
+    page = demo if args.concurrency == CONCURRENCY else build_demo(args.concurrency)
+    serve(page, args.host, args.port, args.share, auth=auth)
 
 
 if __name__ == "__main__":

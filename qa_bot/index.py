@@ -123,8 +123,13 @@ def _flat(vectors: np.ndarray, dim: int) -> Any:
     return index
 
 
-def load(index_dir: Path) -> Index | None:
-    """Read a saved index, or None (with a warning) when it is missing, partial or altered."""
+def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
+    """Read a saved index, or None (with a warning) when it is missing, partial or altered.
+
+    Args:
+        index_dir: the index folder.
+        problems: when given, why a saved index was unusable is appended to it.
+    """
     import faiss
 
     path = Path(index_dir) / MANIFEST
@@ -134,6 +139,8 @@ def load(index_dir: Path) -> Index | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         files = manifest["files"]
         for entry in files.values():
+            if Path(entry["name"]).name != entry["name"] or entry["name"].startswith("."):
+                raise ValueError(f"file name {entry['name']!r} is outside the index folder")
             file = Path(index_dir) / entry["name"]
             if _sha256(file) != entry["sha256"]:
                 raise ValueError(f"{file.name} does not match its checksum")
@@ -147,10 +154,32 @@ def load(index_dir: Path) -> Index | None:
             np.zeros((0, manifest["dimension"]), dtype=np.float32)
         if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
             raise ValueError("vector and record counts differ")
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        _check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         log.warning("saved index in %s is unusable (%s); it will be rebuilt", index_dir, exc)
+        if problems is not None:
+            problems.append(f"the saved index in {index_dir} was unusable ({exc}); rebuilt it")
         return None
     return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
+
+
+def _check_ranges(manifest: dict[str, Any], chunks: list[Chunk], turn_keys: list[TurnKey],
+                  *dimensions: int) -> None:
+    """The manifest's row ranges must tile the records in order, each holding its own transcript's
+    records, and its dimension be the vectors': the checksums cover the data files, not it."""
+    if any(d != manifest["dimension"] for d in dimensions):
+        raise ValueError("the manifest's dimension is not the vectors'")
+    at = {"chunks": 0, "turns": 0}
+    records: dict[str, list[Any]] = {"chunks": chunks, "turns": turn_keys}
+    for name, entry in manifest["transcripts"].items():
+        for kind, rows in records.items():
+            start, end = entry[kind]
+            if not (isinstance(start, int) and isinstance(end, int) and start == at[kind] <= end <= len(rows)
+                    and all(r.transcript == name for r in rows[start:end])):
+                raise ValueError(f"the manifest's {kind} rows of {name} do not match the records")
+            at[kind] = end
+    if at != {"chunks": len(chunks), "turns": len(turn_keys)}:
+        raise ValueError("the manifest's rows do not cover the records")
 
 
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
@@ -170,7 +199,7 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
         The index in memory and a report of what was reused, embedded and saved.
     """
     report = SyncReport()
-    old = load(index_dir) if index_dir else None
+    old = load(index_dir, report.warnings) if index_dir else None
     key = _settings_key(settings, embedder)
     if old is not None and {k: old.manifest.get(k) for k in key} != key:
         log.info("index settings or model changed: re-embedding everything")
@@ -318,6 +347,8 @@ def write(index: Index, index_dir: Path) -> None:
         if stale.name not in keep and stale.suffix in {".faiss", ".jsonl"} \
                 and stale.name.startswith(("chunks-", "turns-")):
             stale.unlink(missing_ok=True)
+        elif stale.name.startswith((".chunks-", ".turns-", f".{MANIFEST}.")) and stale.suffix == ".tmp":
+            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
 
 
 def _fsync_dir(path: Path) -> None:

