@@ -14,6 +14,7 @@ others) is printed and written to the report with a histogram; config.py is left
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -30,8 +31,14 @@ from qa_bot.answers import assemble  # noqa: E402
 from qa_bot.bot import QaBot  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.embedding import SentenceTransformerEmbedder  # noqa: E402
-from qa_bot.evaluation import TOP_K, answer_spans, first_hit, load_questions, open_bot  # noqa: E402
-from qa_bot.retrieval import Retriever  # noqa: E402
+from qa_bot.evaluation import (  # noqa: E402
+    TOP_K,
+    answer_spans,
+    first_hit,
+    load_questions,
+    open_bot,
+    retriever_for,
+)
 
 OFF_TOPIC = [
     "How do I bake sourdough bread at home?", "What is the capital of Australia?",
@@ -57,7 +64,7 @@ OFF_TOPIC = [
 ]
 
 
-def ask(bot: Any, retriever: Retriever, vector: np.ndarray, text: str, transcript: str) -> Any:
+def ask(bot: Any, retriever: Any, vector: np.ndarray, text: str, transcript: str) -> Any:
     hits = retriever.search(vector, text, TOP_K * 4, transcript=transcript)
     return assemble(text, hits, bot.index, bot.transcripts, TOP_K, bot.settings.no_answer_threshold)
 
@@ -81,7 +88,7 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, 
         questions = [q for q in load_questions(path) if q.transcript in bot.transcripts]
         texts = [" ".join(q.question.split()) for q in questions]
         vectors = embedder.encode(texts)
-        own, cross = Retriever(bot.index, settings), Retriever(other.index, settings)
+        own, cross = retriever_for(bot, settings), retriever_for(other, settings)
         names = sorted(other.transcripts)
         pos, neg, hit = [], [], []
         for i, (q, text, vector) in enumerate(zip(questions, texts, vectors, strict=True)):
@@ -96,11 +103,17 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, 
         extra.setdefault("hit", {})[name] = hits
         extra.setdefault("correct", {})[f"{name}, top answer correct"] = positives[name][hits]
     vectors = embedder.encode(OFF_TOPIC)
-    retriever = Retriever(interview.index, settings)
+    retriever = retriever_for(interview, settings)
     scope = sorted(interview.transcripts)[0]
     negatives["off-topic → interview"] = np.array(
         [relevance(ask(interview, retriever, v, t, scope)) for t, v in zip(OFF_TOPIC, vectors, strict=True)])
     extra["settings"] = settings
+    own = ROOT / "tests" / "data" / "interview_questions.jsonl"  # the team's own, if present
+    if own.exists():
+        texts = [json.loads(line)["question"] for line in own.read_text("utf-8").splitlines() if line.strip()]
+        extra["correct"]["interview, tests/data questions (report only)"] = np.array(
+            [relevance(ask(interview, retriever, v, t, scope))
+             for t, v in zip(texts, embedder.encode(texts), strict=True)])
     return positives, negatives, extra
 
 
@@ -114,17 +127,20 @@ def balanced(pos: dict[str, np.ndarray], neg: dict[str, np.ndarray], t: float) -
     return float(answered + np.mean(list(rates(neg, t, False).values()))) / 2
 
 
-def best_threshold(pos: dict[str, np.ndarray], neg: dict[str, np.ndarray]) -> tuple[float, float]:
-    """The threshold (a midpoint between observed scores) with the highest balanced accuracy."""
+def best_threshold(pos: dict[str, np.ndarray], neg: dict[str, np.ndarray]
+                   ) -> tuple[float, float, tuple[float, float]]:
+    """The threshold (a midpoint between observed scores) with the highest balanced accuracy, that
+    accuracy, and the range of thresholds within 0.005 of it (how flat the optimum is)."""
     scores = np.unique(np.concatenate([*pos.values(), *neg.values()]))
     candidates = np.concatenate([[scores[0] - 1e-3], (scores[1:] + scores[:-1]) / 2, [scores[-1] + 1e-3]])
-    values = [balanced(pos, neg, float(t)) for t in candidates]
+    values = np.array([balanced(pos, neg, float(t)) for t in candidates])
     best = int(np.argmax(values))
-    return round(float(candidates[best]), 3), float(values[best])
+    near = candidates[values >= values[best] - 0.005]
+    return round(float(candidates[best]), 3), float(values[best]), (float(near.min()), float(near.max()))
 
 
 def write_report(pos: dict, neg: dict, extra: dict, threshold: float, score: float,
-                 out: Path, plot: Path) -> str:
+                 near: tuple[float, float], out: Path, plot: Path) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,7 +191,8 @@ Made by `bench/tune_threshold.py` (`make eval-threshold`). The score is the top 
 - Balanced accuracy = mean of (rate of positives answered, rate of negatives refused), each side
   the mean over its groups so that FriendsQA's 1,201 questions do not outweigh the rest.
 
-**{summary}.**
+**{summary}.** Every threshold from {near[0]:.3f} to {near[1]:.3f} comes within 0.005 of that
+balanced accuracy.
 
 At the recommended threshold {threshold:.3f}:
 
@@ -189,8 +206,9 @@ At the current threshold {current:g}:
 | --- | ---: | ---: |
 {chr(10).join(rows(current))}
 
-Rows in parentheses are the positives whose top answer overlaps a gold span (not used to pick
-the threshold). Caveat: a positive's top answer is often not the gold passage (top answer correct:
+Rows in parentheses are not used to pick the threshold: the positives whose top answer overlaps
+a gold span, and the project's own questions about the interview (tests/data), which it answers.
+Caveat: a positive's top answer is often not the gold passage (top answer correct:
 {", ".join(f"{k} {v:.3f}" for k, v in correct.items())}), so "answered" means the
 bot offered a quote for a question its transcript can answer, not that the quote is right.
 Relevance is a cosine, so the positive and negative distributions overlap; no threshold
@@ -216,8 +234,8 @@ def main() -> int:
     for folder in (args.out.parent, plot.parent):
         folder.mkdir(parents=True, exist_ok=True)
     pos, neg, extra = collect(args)
-    threshold, score = best_threshold(pos, neg)
-    print(write_report(pos, neg, extra, threshold, score, args.out, plot))
+    threshold, score, near = best_threshold(pos, neg)
+    print(write_report(pos, neg, extra, threshold, score, near, args.out, plot))
     print(f"report: {args.out}\nhistogram: {plot}")
     print(threshold)
     return 0

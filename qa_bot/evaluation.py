@@ -27,17 +27,20 @@ from typing import Any, TextIO
 from .config import Settings
 from .errors import QaBotError
 
+
+def signals() -> list[str]:
+    """The retrieval signals: every ``weight_<signal>`` field of Settings."""
+    return [f.name.removeprefix("weight_") for f in fields(Settings) if f.name.startswith("weight_")]
+
+
 # Retrieval modes compared in one run: name -> change to the settings. "only" keeps one signal
 # (every other ``weight_*`` of Settings set to 0), "without" switches one off, any other key
-# overrides that Settings field. Names "only-<signal>" / "no-<signal>" also work unlisted.
+# overrides that Settings field. The "no-" modes follow the signals Settings has; names
+# "only-<signal>" / "no-<signal>" also work unlisted.
 MODES: dict[str, dict[str, Any]] = {
-    "lexical": {"only": "lexical"},
-    "dense": {"only": "dense"},
+    **{name: {"only": name} for name in ("lexical", "dense") if name in signals()},
     "full": {},
-    "no-lexical": {"without": "lexical"},
-    "no-dense": {"without": "dense"},
-    "no-turn": {"without": "turn"},
-    "no-question": {"without": "question"},
+    **{f"no-{signal}": {"without": signal} for signal in signals()},
 }
 KS = (1, 3, 5)
 TOP_K = 10  # answers kept per question: recall@k for k <= 10 and MRR@10
@@ -76,11 +79,6 @@ class DatasetResult:
     transcripts: int
     modes: list[ModeResult]
     notes: list[str] = field(default_factory=list)
-
-
-def signals() -> list[str]:
-    """The retrieval signals: every ``weight_<signal>`` field of Settings."""
-    return [f.name.removeprefix("weight_") for f in fields(Settings) if f.name.startswith("weight_")]
 
 
 def mode_settings(base: Settings, mode: str) -> Settings:
@@ -200,6 +198,17 @@ def open_bot(dataset: Path, settings: Settings, embedder: Any = None,
     return bot, misread
 
 
+def retriever_for(bot: Any, settings: Settings) -> Any:
+    """A retriever over the bot's index wired as the bot wires its own, with other settings."""
+    import inspect
+
+    from .retrieval import Retriever
+
+    if "transcripts" in inspect.signature(Retriever).parameters:
+        return Retriever(bot.index, settings, transcripts=bot.transcripts)
+    return Retriever(bot.index, settings)
+
+
 def answer_spans(answer: Any, text: str) -> list[tuple[int, int]]:
     """What an answer shows of the source: its quote, and its speaker's label on the quote's line."""
     spans = [(answer.start, answer.end)]
@@ -215,7 +224,6 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
              results: TextIO | None = None) -> DatasetResult:
     """Ask every question of ``dataset`` in every mode; per-question lines go to ``results``."""
     from .answers import assemble
-    from .retrieval import Retriever
 
     questions = load_questions(dataset, limit)
     bot, misread = open_bot(dataset, settings, embedder, index_dir, progress)
@@ -234,7 +242,7 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
     out = []
     for mode in modes:
         mode_set = mode_settings(settings, mode)
-        retriever = Retriever(bot.index, mode_set)
+        retriever = retriever_for(bot, mode_set)
         retriever.search(vectors[0], texts[0], 1) if texts else None  # build BM25 untimed
         result = ModeResult(mode, seconds=embed_seconds)
         for q, text, vector in zip(questions, texts, vectors, strict=True):
@@ -268,61 +276,15 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
     return DatasetResult(dataset.name, len(questions), len(bot.transcripts), out, notes)
 
 
-def _progress() -> Any:
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(done: int, total: int, desc: str) -> None:
-        if "bar" not in bars:
-            bars["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
-        bar = bars["bar"]
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bars.pop("bar").close()
-
-    return progress
-
-
-def run(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settings: Settings,
-        embedder: Any = None, index_dir: Path | None = None, limit: int | None = None,
-        progress: Any = None, stdout: TextIO | None = None) -> list[DatasetResult]:
-    """Evaluate each dataset, print the table, write the report, the plot and the per-question
-    results (``<dataset>/.qa_bot-eval/results.jsonl``, beside the data they quote)."""
-    from . import report
-
-    for mode in modes:
-        mode_settings(settings, mode)  # fail before any embedding
-    results = []
-    for dataset in datasets:
-        cache = index_dir / dataset.name if index_dir and len(datasets) > 1 else index_dir
-        (dataset / WORKDIR).mkdir(parents=True, exist_ok=True)
-        with (dataset / WORKDIR / "results.jsonl").open("w", encoding="utf-8") as lines:
-            results.append(evaluate(dataset, modes, settings, embedder, cache, limit, progress,
-                                    lines))
-    md_path = out if out is not None else datasets[0] / WORKDIR / "EVAL.md"
-    if md_path.suffix.lower() != ".md":
-        md_path = md_path / "EVAL.md"
-    png_path = md_path.with_name(f"{md_path.stem.lower()}_recall.png")
-    md_path.parent.mkdir(parents=True, exist_ok=True)
-    report.plot(results, png_path)
-    md_path.write_text(report.markdown(results, settings, png_path.name), encoding="utf-8")
-    if stdout is not None:
-        stdout.write(report.tables(results) + "\n")
-        for dataset in datasets:
-            stdout.write(f"per-question results: {dataset / WORKDIR / 'results.jsonl'}\n")
-        stdout.write(f"report: {md_path}\nplot: {png_path}\n")
-    return results
-
-
 def main(args: Any, stdout: TextIO) -> int:
     """Entry point of ``qa-bot eval``: ``args.dataset`` is one folder or a list of them."""
+    from . import report
+
     datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
     settings = Settings.from_env(model=getattr(args, "model", None))
-    run([Path(d) for d in datasets], args.out, modes, settings, None,
-        getattr(args, "index_dir", None), args.limit, _progress(), stdout)
+    report.run([Path(d) for d in datasets], args.out, modes, settings, None,
+               getattr(args, "index_dir", None), args.limit, report.progress_bar(), stdout)
     return 0
 
 

@@ -1,11 +1,13 @@
-"""The evaluation report: markdown tables and a recall@k plot (matplotlib, Agg backend)."""
+"""The evaluation report: runs the datasets, prints markdown tables, writes the report and a
+recall@k plot (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -50,12 +52,19 @@ def _commit() -> str:
     return f"{head} (with uncommitted changes to qa_bot/)" if head and dirty else head or "unknown"
 
 
+def _describe(spec: dict) -> str:
+    parts = [f"only the {spec['only']} signal"] if "only" in spec else []
+    parts += [f"the {spec['without']} signal off"] if "without" in spec else []
+    parts += [f"{k}={v}" for k, v in spec.items() if k not in ("only", "without")]
+    return ", ".join(parts) or "the default settings"
+
+
 def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: str) -> str:
     """The whole report: how it was measured, a table per dataset, the plot."""
     from .evaluation import MODES, signals
 
     weights = ", ".join(f"{s}={getattr(settings, f'weight_{s}'):g}" for s in signals())
-    modes = "\n".join(f"- `{name}`: {spec or 'the defaults'}" for name, spec in MODES.items())
+    modes = "\n".join(f"- `{name}`: {_describe(spec)}" for name, spec in MODES.items())
     return f"""# Retrieval evaluation
 
 Made by `qa-bot eval` (`make eval-public`) at commit {_commit()}, model `{settings.model}`,
@@ -66,10 +75,10 @@ the top k answers overlaps a gold span (character ranges); an answer covers its 
 label of its speaker on that line, since the bot names who said every quote ("R@1 quote only"
 credits the quote alone). MRR is cut at 10.
 "top quote chars" is the median length of the first quote; "no_answer" the fraction flagged as
-unanswered; questions/s counts embedding the question and retrieval, not building the index.
+unanswered; questions/s counts embedding the question and retrieval, not building the index
+(it depends on the machine's load: compare it within one run only).
 
-Modes (fusion weights changed from the defaults; `only` zeroes every other signal, `without`
-zeroes one):
+Modes (each changes the fusion weights of the defaults; "off" sets a weight to 0):
 
 {modes}
 
@@ -104,3 +113,51 @@ def plot(results: Sequence[DatasetResult], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(done: int, total: int, desc: str) -> None:
+        if "bar" not in bars:
+            bars["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
+        bar = bars["bar"]
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bars.pop("bar").close()
+
+    return progress
+
+
+def run(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settings: Settings,
+        embedder: Any = None, index_dir: Path | None = None, limit: int | None = None,
+        progress: Any = None, stdout: TextIO | None = None) -> list[DatasetResult]:
+    """Evaluate each dataset, print the table, write the report, the plot and the per-question
+    results (``<dataset>/.qa_bot-eval/results.jsonl``, beside the data they quote)."""
+    from .evaluation import WORKDIR, evaluate, mode_settings
+
+    for mode in modes:
+        mode_settings(settings, mode)  # fail before any embedding
+    results = []
+    for dataset in datasets:
+        cache = index_dir / dataset.name if index_dir and len(datasets) > 1 else index_dir
+        (dataset / WORKDIR).mkdir(parents=True, exist_ok=True)
+        with (dataset / WORKDIR / "results.jsonl").open("w", encoding="utf-8") as lines:
+            results.append(evaluate(dataset, modes, settings, embedder, cache, limit, progress,
+                                    lines))
+    md_path = out if out is not None else datasets[0] / WORKDIR / "EVAL.md"
+    if md_path.suffix.lower() != ".md":
+        md_path = md_path / "EVAL.md"
+    png_path = md_path.with_name(f"{md_path.stem.lower()}_recall.png")
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    plot(results, png_path)
+    md_path.write_text(markdown(results, settings, png_path.name), encoding="utf-8")
+    if stdout is not None:
+        stdout.write(tables(results) + "\n")
+        for dataset in datasets:
+            stdout.write(f"per-question results: {dataset / WORKDIR / 'results.jsonl'}\n")
+        stdout.write(f"report: {md_path}\nplot: {png_path}\n")
+    return results

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from qa_bot import evaluation as ev
+from qa_bot import report
 from qa_bot.config import Settings
 from qa_bot.errors import QaBotError
 
@@ -89,18 +90,20 @@ def test_answer_spans_add_the_speaker_label_of_the_line():
 
 def test_modes_change_only_the_weights_they_name():
     base = Settings()
+    others = [s for s in ev.signals() if s not in ("lexical", "dense")]
     lexical = ev.mode_settings(base, "lexical")
-    assert (lexical.weight_dense, lexical.weight_turn, lexical.weight_question) == (0, 0, 0)
+    assert lexical.weight_dense == 0 and all(getattr(lexical, f"weight_{s}") == 0 for s in others)
     assert lexical.weight_lexical == base.weight_lexical
-    no_turn = ev.mode_settings(base, "no-turn")
-    assert no_turn.weight_turn == 0 and no_turn.weight_dense == base.weight_dense
+    no_dense = ev.mode_settings(base, "no-dense")
+    assert no_dense.weight_dense == 0 and no_dense.weight_lexical == base.weight_lexical
     assert ev.mode_settings(base, "full") == base
-    only_turn = ev.mode_settings(base, "only-turn")  # not listed: resolved by name
-    assert only_turn.weight_turn == base.weight_turn and only_turn.weight_dense == 0
+    assert set(ev.MODES) >= {"lexical", "dense", "full", *(f"no-{s}" for s in ev.signals())}
+    only_dense = ev.mode_settings(base, "only-dense")  # resolved by name
+    assert only_dense == ev.mode_settings(base, "dense")
     with pytest.raises(QaBotError, match="unknown mode"):
         ev.mode_settings(base, "fancy")
     with pytest.raises(QaBotError, match="no signal"):
-        ev.mode_settings(base, "no-rerank")
+        ev.mode_settings(base, "no-telepathy")
 
 
 def test_load_questions_limit_and_bad_records(tmp_path):
@@ -118,7 +121,7 @@ def test_run_measures_every_mode_and_writes_the_report(tmp_path, fake_embedder):
     data = write_dataset(tmp_path / "tiny", extra=[
         {"id": "q4", "question": "Anything ?", "transcript": "gone.txt", "answers": [span(B_TXT, "noon")]}])
     out = io.StringIO()
-    results = ev.run([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
+    results = report.run([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
                      embedder=fake_embedder, stdout=out)
     (result,) = results
     assert result.transcripts == 2  # a.txt opens with "[": read as labelled all the same
