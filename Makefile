@@ -60,7 +60,7 @@ evalsets: $(STAMP)
 	$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-val $(EVALSETS)/qmsum
 
 eval-public: evalsets
-	$(BIN)/python -m qa_bot.evaluation $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/EVAL.md \
+	$(BIN)/python -m qa_bot eval $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/EVAL.md \
 		$(if $(MODES),--modes $(MODES)) $(if $(LIMIT),--limit $(LIMIT))
 
 eval-threshold: evalsets

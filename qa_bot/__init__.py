@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load", "QaBot", "Settings", "__version__"]
+__all__ = ["QaBot", "Settings", "__version__", "load"]
 
 if TYPE_CHECKING:
     from .bot import QaBot

@@ -121,6 +121,14 @@ class QaBot:
                 self._retriever = retriever
         return report
 
+    def retriever(self, settings: Settings | None = None) -> Retriever:
+        """A retriever over the loaded index, wired like the bot's own, with other settings
+        (the evaluation compares fusion weights this way without re-embedding anything)."""
+        with self._lock:
+            if settings is None and self._retriever is not None:
+                return self._retriever
+            return Retriever(self.index, settings or self.settings, self.transcripts)
+
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
                        progress: index_mod.Progress | None = None) -> Transcript:
         """Add a transcript file to the corpus folder and index it; a bad file changes nothing.

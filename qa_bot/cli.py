@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                      help='batch: read {"question", "transcript"?, "top_k"?} lines from stdin, '
                           "write one result a line")
     ev = sub.add_parser("eval", parents=[common], help="measure retrieval on an evaluation set")
-    ev.add_argument("dataset", type=Path, help="folder with transcripts/ and questions.jsonl")
+    ev.add_argument("dataset", type=Path, nargs="+",
+                    help="folder(s) with transcripts/ and questions.jsonl; one report for all")
     ev.add_argument("--out", type=Path, default=None, help="where to write the report")
     ev.add_argument("--modes", default=None, help="comma-separated retrieval modes to compare")
     ev.add_argument("--limit", type=int, default=None, help="only the first N questions")

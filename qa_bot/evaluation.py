@@ -200,13 +200,7 @@ def open_bot(dataset: Path, settings: Settings, embedder: Any = None,
 
 def retriever_for(bot: Any, settings: Settings) -> Any:
     """A retriever over the bot's index wired as the bot wires its own, with other settings."""
-    import inspect
-
-    from .retrieval import Retriever
-
-    if "transcripts" in inspect.signature(Retriever).parameters:
-        return Retriever(bot.index, settings, transcripts=bot.transcripts)
-    return Retriever(bot.index, settings)
+    return bot.retriever(settings)
 
 
 def answer_spans(answer: Any, text: str) -> list[tuple[int, int]]:
