@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class Settings:
     max_question_chars: int = 2_000
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read settings from ``env`` (default ``os.environ``), then apply ``overrides``.
 
         Args:
@@ -56,12 +57,12 @@ class Settings:
         Raises:
             ConfigError: a value does not convert to its field's type; the message names it.
         """
-        env = os.environ if env is None else env
+        source: Mapping[str, str] = os.environ if env is None else env
         values: dict[str, Any] = {}
         for f in fields(cls):
             name = f"QA_BOT_{f.name.upper()}"
-            if name in env:
-                values[f.name] = _convert(name, env[name], type(getattr(cls(), f.name)))
+            if name in source:
+                values[f.name] = _convert(name, source[name], type(getattr(cls(), f.name)))
         for key, value in overrides.items():
             if key not in {f.name for f in fields(cls)}:
                 raise ConfigError(f"unknown setting {key!r}")
