@@ -66,3 +66,11 @@ eval-public: evalsets
 eval-threshold: evalsets
 	$(BIN)/python bench/tune_threshold.py --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
 		--cache $(EVALSETS) --out bench/THRESHOLD.md
+
+# Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
+# memory, the scale ladder (10k, 100k, 1M chunks) and the encoders' quality on the eval sets,
+# each beside its yardstick, and writes bench/RESULTS.md with bench/latency.png and
+# bench/scale.png (caches and raw results in $(BENCH_DIR), never committed). About 15 minutes.
+BENCH_DIR ?= /tmp/qa_bot-bench
+bench: $(STAMP) $(if $(wildcard $(SHARED)/data),evalsets)
+	QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python bench/run.py

@@ -20,7 +20,8 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ class Index:
 
     manifest: dict[str, Any]
     chunks: list[Chunk]
-    chunk_vectors: Any  # faiss.Index
+    chunk_vectors: Any  # ChunkVectors (the face of a faiss.Index)
     turn_keys: list[TurnKey]
     turn_vectors: np.ndarray
 
@@ -123,6 +124,130 @@ def _flat(vectors: np.ndarray, dim: int) -> Any:
     return index
 
 
+# Chunk vectors: exact search (a flat index) up to EXACT_LIMIT chunks; beyond, an inverted file
+# over float16 vectors (IVF-SQfp16): memory 0.8 GB a million chunks against 1.5 GB flat, search
+# a few ms against ~60, recall@10 >= 0.95 against exact search. Parameters from the scale ladder
+# in bench/RESULTS.md (bench/scale.py).
+EXACT_LIMIT = 100_000
+IVF_TRAIN_PER_LIST = 40  # training sample: this many vectors per list (faiss warns below 39)
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for ``n`` vectors: about 2 sqrt(n), a power of two, 256 to 4096 (2048 at
+    a million: as good as 4096 at the same share of lists searched, and trained 8x faster)."""
+    return int(min(4096, max(256, 2 ** round(np.log2(2 * np.sqrt(max(n, 1)))))))
+
+
+def ivf_probes(nlist: int) -> int:
+    """Lists searched per question: a quarter of them at 512 lists, 3/16 at 2048 (recall@10
+    0.97 to 0.98 on the ladder's vectors at 100k and 1M, which are harder than real ones)."""
+    return {256: 96, 512: 128, 1024: 224, 2048: 384, 4096: 512}.get(nlist, max(1, nlist // 5))
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread for one question (the setting is per calling thread): on a
+    busy 2-core machine a second thread's barrier waits cost several times the search."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+class ChunkVectors:
+    """The chunk vectors, behind the part of a FAISS index that retrieval and sync use:
+    ``ntotal``, ``d``, ``search(x, k, params=SearchParameters(sel=...))``, ``reconstruct``,
+    ``reconstruct_batch`` and ``reconstruct_n``.
+
+    A flat index is searched exactly. An IVF index is searched over ``nprobe`` lists, and over
+    all of them when ``params`` carries a selector (a transcript or speaker scope): only the
+    selected rows are scored then, so a scoped search is exact however small the scope.
+    """
+
+    def __init__(self, index: Any, nprobe: int | None = None) -> None:
+        import faiss
+
+        self.index = index
+        self.ivf = faiss.try_extract_index_ivf(index) if not isinstance(index, faiss.IndexFlat) else None
+        self.nprobe = nprobe or (ivf_probes(self.ivf.nlist) if self.ivf is not None else 0)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def d(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def kind(self) -> str:
+        return "flat" if self.ivf is None else f"IVF{self.ivf.nlist},SQfp16 nprobe={self.nprobe}"
+
+    def search(self, x: np.ndarray, k: int, params: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        x = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(-1, self.d))
+        if self.ivf is not None:
+            sel = getattr(params, "sel", None) if params is not None else None
+            params = faiss.SearchParametersIVF(  # type: ignore[call-arg]
+                sel=sel, nprobe=self.ivf.nlist if sel else self.nprobe)
+        if len(x) == 1:
+            with _one_thread():
+                return self.index.search(x, k, params=params)
+        return self.index.search(x, k, params=params)
+
+    def reconstruct(self, row: int) -> np.ndarray:
+        return np.asarray(self.index.reconstruct(int(row)), dtype=np.float32)
+
+    def reconstruct_batch(self, rows: Any) -> np.ndarray:
+        rows = np.ascontiguousarray(np.asarray(rows, dtype=np.int64))
+        if len(rows) == 0:
+            return np.zeros((0, self.d), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_batch(rows), dtype=np.float32)
+
+    def reconstruct_n(self, start: int, n: int) -> np.ndarray:
+        if n <= 0:
+            return np.zeros((0, self.d), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_n(int(start), int(n)), dtype=np.float32)
+
+
+def chunk_index(vectors: np.ndarray, dim: int, previous: ChunkVectors | None = None,
+                exact_limit: int | None = None) -> ChunkVectors:
+    """The chunk vectors' index: flat up to ``exact_limit`` (default EXACT_LIMIT) rows, else
+    IVF-SQfp16, re-using the trained lists of ``previous`` when it has as many as wanted."""
+    import faiss
+
+    index: Any
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    limit = EXACT_LIMIT if exact_limit is None else exact_limit
+    if len(vectors) <= limit:
+        return ChunkVectors(_flat(vectors, dim))
+    # At least IVF_TRAIN_PER_LIST training vectors a list (only a forced small IVF has fewer).
+    nlist = min(ivf_lists(len(vectors)), max(1, len(vectors) // IVF_TRAIN_PER_LIST))
+    old = previous.ivf if previous is not None else None
+    reuse = old is not None and old.d == dim and old.is_trained and nlist / 2 <= old.nlist <= 2 * nlist
+    if reuse and old:
+        nlist = old.nlist
+    quantizer = faiss.clone_index(old.quantizer) if reuse and old else faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                          faiss.METRIC_INNER_PRODUCT)  # keeps the quantizer
+    if reuse:  # the old lists' centroids; float16 codes need no training of their own
+        index.is_trained = True
+    else:
+        index.cp.niter = 10
+        index.cp.seed = 1234
+        take = np.random.default_rng(1234).choice(
+            len(vectors), min(len(vectors), nlist * IVF_TRAIN_PER_LIST), replace=False)
+        index.train(vectors[np.sort(take)])
+    index.add(vectors)
+    index.make_direct_map()  # reconstruct() of any row: the retriever's exact dense scores
+    return ChunkVectors(index)
+
+
 def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
     """Read a saved index, or None (with a warning) when it is missing, partial or altered.
 
@@ -148,7 +273,7 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
                   (Path(index_dir) / files["chunks_jsonl"]["name"]).read_text("utf-8").splitlines()]
         turn_keys = [TurnKey(**json.loads(line)) for line in
                      (Path(index_dir) / files["turns_jsonl"]["name"]).read_text("utf-8").splitlines()]
-        chunk_vectors = faiss.read_index(str(Path(index_dir) / files["chunks_faiss"]["name"]))
+        chunk_vectors = ChunkVectors(faiss.read_index(str(Path(index_dir) / files["chunks_faiss"]["name"])))
         turn_index = faiss.read_index(str(Path(index_dir) / files["turns_faiss"]["name"]))
         turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \
             np.zeros((0, manifest["dimension"]), dtype=np.float32)
@@ -233,7 +358,8 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
              report.embedded, len(report.reused), len(report.added), len(report.changed),
              len(report.removed))
     dim = embedder.dimension if to_embed or old is None else old.manifest["dimension"]
-    index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key)
+    index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key,
+                      old.chunk_vectors if old is not None else None)
     # Save whenever the manifest would differ, even when nothing needed embedding (a transcript
     # that changed to one with no quotable text), or every restart would report it changed.
     if index_dir and save and (report.added or report.changed or report.removed or old is None):
@@ -280,7 +406,8 @@ def _write_faiss(index: Any, path: Path) -> None:
 
 
 def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: list,
-              fresh: np.ndarray, dim: int, key: dict[str, Any]) -> Index:
+              fresh: np.ndarray, dim: int, key: dict[str, Any],
+              previous: ChunkVectors | None = None) -> Index:
     chunks: list[Chunk] = []
     turn_keys: list[TurnKey] = []
     chunk_vecs, turn_vecs = [], []
@@ -305,7 +432,8 @@ def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: 
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
 
     manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
-    return Index(manifest, chunks, _flat(stack(chunk_vecs), dim), turn_keys, stack(turn_vecs))
+    return Index(manifest, chunks, chunk_index(stack(chunk_vecs), dim, previous), turn_keys,
+                 stack(turn_vecs))
 
 
 def _atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
@@ -324,13 +452,14 @@ def write(index: Index, index_dir: Path) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     gen = uuid.uuid4().hex[:12]
     turn_index = _flat(index.turn_vectors, index.manifest["dimension"])
+    chunk_faiss = getattr(index.chunk_vectors, "index", index.chunk_vectors)
     bodies: dict[str, tuple[str, Callable[[Path], object]]] = {
         "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
             "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in index.chunks),
             encoding="utf-8")),
         "turns_jsonl": (f"turns-{gen}.jsonl", lambda p: p.write_text(
             "".join(json.dumps(k.__dict__) + "\n" for k in index.turn_keys), encoding="utf-8")),
-        "chunks_faiss": (f"chunks-{gen}.faiss", lambda p: _write_faiss(index.chunk_vectors, p)),
+        "chunks_faiss": (f"chunks-{gen}.faiss", lambda p: _write_faiss(chunk_faiss, p)),
         "turns_faiss": (f"turns-{gen}.faiss", lambda p: _write_faiss(turn_index, p)),
     }
     files = {}
