@@ -165,7 +165,7 @@ def test_models_onnx_cannot_run_are_named(tmp_path):
 
 
 @pytest.mark.integration
-def test_onnx_encoders_agree_with_sentence_transformers(real_embedder):
+def test_onnx_encoders_agree_with_sentence_transformers():
     from qa_bot.embedding import SentenceTransformerEmbedder
 
     texts = ["Does Ivanov regret the fall of the USSR?", "hi",
