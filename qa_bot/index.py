@@ -248,6 +248,11 @@ def chunk_index(vectors: np.ndarray, dim: int, previous: ChunkVectors | None = N
     return ChunkVectors(index)
 
 
+def _records(path: Path) -> list[str]:
+    # Split on "\n" alone: a record may hold U+2028 or U+0085, which splitlines() would break.
+    return [line for line in path.read_text("utf-8").split("\n") if line]
+
+
 def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
     """Read a saved index, or None (with a warning) when it is missing, partial or altered.
 
@@ -270,9 +275,9 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
             if _sha256(file) != entry["sha256"]:
                 raise ValueError(f"{file.name} does not match its checksum")
         chunks = [Chunk.from_dict(json.loads(line)) for line in
-                  (Path(index_dir) / files["chunks_jsonl"]["name"]).read_text("utf-8").splitlines()]
+                  _records(Path(index_dir) / files["chunks_jsonl"]["name"])]
         turn_keys = [TurnKey(**json.loads(line)) for line in
-                     (Path(index_dir) / files["turns_jsonl"]["name"]).read_text("utf-8").splitlines()]
+                     _records(Path(index_dir) / files["turns_jsonl"]["name"])]
         chunk_vectors = ChunkVectors(faiss.read_index(str(Path(index_dir) / files["chunks_faiss"]["name"])))
         turn_index = faiss.read_index(str(Path(index_dir) / files["turns_faiss"]["name"]))
         turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \

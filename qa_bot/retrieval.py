@@ -123,6 +123,8 @@ class Retriever:
         for row, q in enumerate(self.question_of.tolist()):
             if q >= 0:
                 self.answers_to[q].append(row)
+        # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
+        self.speakers = np.array([(c.speaker or "").casefold() for c in index.chunks], dtype=object)
         self._lexical: Lexical | None = None
         self._context: tuple[Lexical, np.ndarray] | None = None
 
@@ -164,9 +166,7 @@ class Retriever:
                 lo, hi = entry["chunks"]
                 mask[lo:hi] = True
         if speaker is not None:
-            wanted = speaker.casefold()
-            mask &= np.array([(c.speaker or "").casefold() == wanted for c in self.index.chunks],
-                             dtype=bool)
+            mask &= self.speakers == speaker.casefold()
         return mask
 
     def search(self, query: np.ndarray, question: str, top_k: int = 10,

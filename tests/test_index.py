@@ -573,3 +573,14 @@ def test_model_or_chunk_settings_change_forces_a_full_reembed(corpus, index_dir,
     again = embedder_cls()
     open_bot(corpus, index_dir, again, settings)
     assert again.calls == 0
+
+
+def test_records_holding_unicode_line_separators_survive_a_restart(tmp_path):
+    corpus = tmp_path / "talks"
+    corpus.mkdir()
+    (corpus / "odd.txt").write_text("Ann: One\u2028two\u0085three. Four.\nBob: Five.\n", "utf-8")
+    embedder = FakeEmbedder()
+    first = open_bot(corpus, tmp_path / "index", embedder)
+    second = open_bot(corpus, tmp_path / "index", embedder)
+    assert second.report.embedded == 0
+    assert [c.text for c in second.index.chunks] == [c.text for c in first.index.chunks]
