@@ -70,7 +70,9 @@ eval-threshold: evalsets
 # Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
 # memory, the scale ladder (10k, 100k, 1M chunks) and the encoders' quality on the eval sets,
 # each beside its yardstick, and writes bench/RESULTS.md with bench/latency.png and
-# bench/scale.png (caches and raw results in $(BENCH_DIR), never committed). About 15 minutes.
+# bench/scale.png (caches and raw results in $(BENCH_DIR), never committed); then the load run
+# (issue 6): 32 gradio_client clients for 60 s on loopback, which exits 1 on any error.
 BENCH_DIR ?= /tmp/qa_bot-bench
 bench: $(STAMP) $(if $(wildcard $(SHARED)/data),evalsets)
 	QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python bench/run.py
+	$(BIN)/python bench/load_test.py --clients 32 --duration 60 --out bench/RESULTS.md
