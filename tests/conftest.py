@@ -49,6 +49,14 @@ class FakeEmbedder:
         return out
 
 
+def write_corpus(folder: Path, files: dict[str, str] | dict[str, bytes] | dict[str, str | bytes]) -> Path:
+    """A corpus folder holding ``files`` (name -> text or bytes; bytes keep CRLF as written)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

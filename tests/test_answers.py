@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, INTERVIEW, FakeEmbedder
+from conftest import write_corpus as write_files
 
 from qa_bot import index as index_mod
 from qa_bot.answers import Answer, Result, assemble, timestamp
@@ -62,12 +63,6 @@ QUESTIONS = [
 ]
 
 
-def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        (folder / name).write_bytes(data)  # bytes: CRLF stays CRLF
-    return folder
 
 
 def open_bot(corpus: Path, index_dir: Path, embedder=None) -> QaBot:

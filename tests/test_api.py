@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, FakeEmbedder
+from conftest import CORPUS, ROOT, FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot.answers import Result
@@ -30,11 +30,7 @@ BETA = (
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "talks"
-    folder.mkdir()
-    (folder / "alpha.txt").write_text(ALPHA, encoding="utf-8")
-    (folder / "beta.txt").write_text(BETA, encoding="utf-8")
-    return folder
+    return write_corpus(tmp_path / "talks", {"alpha.txt": ALPHA, "beta.txt": BETA})
 
 
 @pytest.fixture

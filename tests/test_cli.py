@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, ROOT, FakeEmbedder
+from conftest import CORPUS, INTERVIEW, ROOT, FakeEmbedder, write_corpus
 
 from qa_bot import bot as bot_mod
 from qa_bot import cli
@@ -64,11 +64,7 @@ def fake_model(monkeypatch) -> list[FakeEmbedder]:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "talks"
-    folder.mkdir()
-    (folder / "alpha.txt").write_text(ALPHA, encoding="utf-8")
-    (folder / "beta.txt").write_text(BETA, encoding="utf-8")
-    return folder
+    return write_corpus(tmp_path / "talks", {"alpha.txt": ALPHA, "beta.txt": BETA})
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, ROOT, FakeEmbedder
+from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
@@ -51,11 +52,6 @@ IVANOV = ["Does Ivanov regret the fall of the USSR?", "Why should Russia help Ky
           "Who did he meet from Washington?"]
 
 
-def make_corpus(folder: Path, files: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
 
 
 def open_bot(corpus: Path, index_dir: Path, embedder=None) -> QaBot:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, FakeEmbedder
+from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
@@ -50,11 +51,6 @@ QUESTIONS = ["What fruit does Alice love?", "Why start a bakery?", "How long did
 DATA_ROLES = ("chunks_jsonl", "turns_jsonl", "chunks_faiss", "turns_faiss")
 
 
-def make_corpus(folder: Path, files: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
 
 
 def open_bot(corpus: Path, index_dir: Path | None, embedder: FakeEmbedder,
