@@ -49,6 +49,17 @@ class FakeEmbedder:
         return out
 
 
+# Two small talks, one labelled by name and one by Q/A, for the API and CLI tests.
+TALKS = {
+    "alpha.txt": ("Host: What is your favourite fruit?\n"
+                  "Alice: I love mangoes. They are sweet and juicy.\n"
+                  "Host: Where do you live?\n"
+                  "Alice: I live in Lisbon near the river.\n"),
+    "beta.txt": ("Q: Why did you start the bakery?\n"
+                 "A: My grandmother baked rye bread every Sunday. I kept her recipe.\n"),
+}
+
+
 def write_corpus(folder: Path, files: dict[str, str] | dict[str, bytes] | dict[str, str | bytes]) -> Path:
     """A corpus folder holding ``files`` (name -> text or bytes; bytes keep CRLF as written)."""
     folder.mkdir(parents=True, exist_ok=True)

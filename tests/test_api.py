@@ -9,28 +9,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, FakeEmbedder, write_corpus
+from conftest import CORPUS, ROOT, TALKS, FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot.answers import Result
 from qa_bot.bot import INDEX_SUBDIR, QaBot
 from qa_bot.errors import QaBotError, QuestionError
 
-ALPHA = (
-    "Host: What is your favourite fruit?\n"
-    "Alice: I love mangoes. They are sweet and juicy.\n"
-    "Host: Where do you live?\n"
-    "Alice: I live in Lisbon near the river.\n"
-)
-BETA = (
-    "Q: Why did you start the bakery?\n"
-    "A: My grandmother baked rye bread every Sunday. I kept her recipe.\n"
-)
-
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", {"alpha.txt": ALPHA, "beta.txt": BETA})
+    return write_corpus(tmp_path / "talks", TALKS)
 
 
 @pytest.fixture

@@ -12,21 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, ROOT, FakeEmbedder, write_corpus
+from conftest import CORPUS, INTERVIEW, ROOT, TALKS, FakeEmbedder, write_corpus
 
 from qa_bot import bot as bot_mod
 from qa_bot import cli
 
-ALPHA = (
-    "Host: What is your favourite fruit?\n"
-    "Alice: I love mangoes. They are sweet and juicy.\n"
-    "Host: Where do you live?\n"
-    "Alice: I live in Lisbon near the river.\n"
-)
-BETA = (
-    "Q: Why did you start the bakery?\n"
-    "A: My grandmother baked rye bread every Sunday. I kept her recipe.\n"
-)
 # Line 3 is not JSON.
 BROKEN_JSONL = '{"speaker": "Ann", "text": "Fine words."}\n{"speaker": "Ann", "text": "More."}\n{oops\n'
 RESULT_KEYS = {"question", "no_answer", "answers"}
@@ -64,7 +54,7 @@ def fake_model(monkeypatch) -> list[FakeEmbedder]:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", {"alpha.txt": ALPHA, "beta.txt": BETA})
+    return write_corpus(tmp_path / "talks", TALKS)
 
 
 @pytest.fixture
