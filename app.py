@@ -8,19 +8,19 @@ first use, with a progress bar in the page, in a thread started at launch.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa_bot import ui
+from qa_bot.access import auth_from_env, exposure_warnings
+from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
-from qa_bot.errors import ConfigError, QaBotError, QuestionError
+from qa_bot.errors import QaBotError, QuestionError
 
 log = logging.getLogger("qa_bot.app")
 
@@ -39,59 +39,6 @@ CONCURRENCY = 2
 QUEUE_SIZE = 64
 QUESTIONS_POOL = "questions"
 INDEX_POOL = "index"
-LOOPBACK = ("localhost",)
-
-
-class BotHolder:
-    """Builds the bot once, in the background, and lets every caller wait for it with progress."""
-
-    def __init__(self, corpus: Path = DEFAULT_CORPUS, index_dir: Path | None = None,
-                 settings: Settings | None = None, embedder: Any = None) -> None:
-        self.corpus, self.index_dir = Path(corpus), index_dir
-        self.settings, self.embedder = settings, embedder
-        self._bot: Any = None
-        self._error: Exception | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.progress: tuple[int, int, str] = (0, 0, "Loading the model and the index")
-
-    def _build(self) -> None:
-        from qa_bot.bot import QaBot
-
-        def report(done: int, total: int, desc: str) -> None:
-            self.progress = (done, total, "Embedding the transcripts" if desc == "embedding" else desc)
-
-        try:
-            settings = self.settings or Settings.from_env()
-            self._bot = QaBot.open(self.corpus, self.index_dir, settings, self.embedder, progress=report)
-            for error in self._bot.errors:
-                log.warning("skipped %s", error)
-        except Exception as exc:  # shown in the page; the next call tries again
-            log.exception("could not open %s", self.corpus)
-            self._error = exc
-
-    def start(self) -> threading.Thread:
-        with self._lock:
-            if self._thread is None or (not self._thread.is_alive() and self._bot is None):
-                self._error = None
-                self._thread = threading.Thread(target=self._build, name="qa-bot-load", daemon=True)
-                self._thread.start()
-            return self._thread
-
-    def get(self, progress: Callable[..., Any] | None = None) -> Any:
-        """The bot, building it first if need be; raises what building it raised."""
-        if self._bot is not None:
-            return self._bot
-        thread = self.start()
-        while thread.is_alive():
-            if progress is not None:
-                done, total, desc = self.progress
-                progress((done, total or None), desc=desc, unit="passages")
-            thread.join(0.25)
-        if self._bot is None:
-            error = self._error or RuntimeError("the bot did not load")
-            raise error
-        return self._bot
 
 
 HOLDER = BotHolder(Path(os.environ.get("QA_BOT_CORPUS", DEFAULT_CORPUS)),
@@ -319,47 +266,6 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
 
 
 demo = build_demo()
-
-
-def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
-    """The login asked for by ``QA_BOT_USERNAME`` and ``QA_BOT_PASSWORD``, or None when neither is set.
-
-    Raises:
-        ConfigError: only one of them is set, or one is blank.
-    """
-    source: Mapping[str, str] = os.environ if env is None else env
-    user, password = source.get("QA_BOT_USERNAME"), source.get("QA_BOT_PASSWORD")
-    if user is None and password is None:
-        return None
-    if user is None or not user.strip() or not password:
-        raise ConfigError("set both QA_BOT_USERNAME and QA_BOT_PASSWORD (neither blank) to require "
-                          "a login, or neither to serve without one")
-    return user.strip(), password
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in LOOPBACK:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warnings(host: str, share: bool, auth: object) -> list[str]:
-    """What is unsafe about serving on ``host`` (and a share link) with or without a login."""
-    warnings = []
-    if auth is None and not is_loopback(host):
-        warnings.append(f"serving on {host} without a login: anyone who can reach this port can ask "
-                        "questions and add transcripts. Set QA_BOT_USERNAME and QA_BOT_PASSWORD.")
-    if auth is None and share:
-        warnings.append("--share puts the app on a public URL without a login. Set QA_BOT_USERNAME "
-                        "and QA_BOT_PASSWORD.")
-    if auth is not None and not is_loopback(host):
-        warnings.append(f"the login on {host} travels in clear text over HTTP: put the app behind a "
-                        "reverse proxy with TLS (see README, Running it safely).")
-    return warnings
 
 
 def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False,

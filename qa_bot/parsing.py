@@ -1,0 +1,79 @@
+"""What every format's parser shares: lines and blocks with their offsets, ``Name:`` labels and
+the speakers they name, and turns cut from spans of the decoded text.
+
+Kept apart from ``formats.py`` so that the subtitle parsers (``subtitles.py``) can use them while
+``formats.PARSERS`` lists every parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .transcripts import LINE_BREAK, QUESTION, SPEECH, Metadata, Turn, line_index
+
+# "Name: words" — a name of at most five words (Q and A among them) starting with a letter that
+# ``label_at`` checks is a capital or of a script without case ("Émile", "李明"). No "^": ``match``
+# anchors at its ``pos``, where a "^" would only match at the start of the text, never in a cue.
+LABEL = re.compile(r"[ \t]*(?P<label>[^\W\d_][\w.'’&-]*(?:[ \t]+[\w.'’&-]+){0,4})[ \t]*:[ \t]+(?=\S)")
+INTERVIEWER_LABELS = {"q", "interviewer", "question", "host", "moderator"}
+INTERVIEWEE_LABELS = {"a", "answer", "interviewee", "guest"}
+
+
+def make_turn(text: str, kind: str, speaker: str | None, start: int, end: int, **extra: object) -> Turn:
+    # Trim white space so that a turn's text is exactly its words, still a slice of the source.
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Turn(index=-1, kind=kind, speaker=speaker, text=text[start:end], start=start, end=end,
+                line=line_index(text).line_of(start), **extra)  # type: ignore[arg-type]
+
+
+def line_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each line of ``text[start:end]``, the line break left out.
+
+    Lines break where ``LineIndex`` counts them (CRLF, LF, lone CR), not at every character
+    ``str.splitlines`` breaks at (U+2028, form feed...), so that line numbers agree.
+    """
+    end = len(text) if end is None else end
+    for match in LINE_BREAK.finditer(text, start, end):
+        yield start, match.start(), text[start:match.start()]
+        start = match.end()
+    if start < end:
+        yield start, end, text[start:end]
+
+
+def block_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of blank-line-separated blocks (paragraphs, cues)."""
+    block_start: int | None = None
+    block_end = 0
+    for start, end, line in line_spans(text):
+        if line.strip():
+            if block_start is None:
+                block_start = start
+            block_end = end
+        elif block_start is not None:
+            yield block_start, block_end
+            block_start = None
+    if block_start is not None:
+        yield block_start, block_end
+
+
+def label_at(text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+    """The ``Name:`` label opening ``text[pos:endpos]``, if any; a lower-case word is no name."""
+    match = LABEL.match(text, pos, len(text) if endpos is None else endpos)
+    return match if match and not match.group("label")[0].islower() else None
+
+
+def speaker_for(label: str, meta: Metadata) -> tuple[str, str]:
+    """Map a label to (speaker name, kind): interviewer labels ask, everyone else speaks."""
+    low = label.lower()
+    if low in INTERVIEWER_LABELS or (meta.interviewer and low == meta.interviewer.lower()):
+        return (meta.interviewer or "Interviewer"), QUESTION
+    if low in INTERVIEWEE_LABELS:
+        return (meta.interviewee or "Interviewee"), SPEECH
+    # "Ivanov:" and "VIKTOR IVANOV:" are the interviewee named in metadata: one speaker, one name.
+    if meta.interviewee and low in {meta.interviewee.lower(), *(a.lower() for a in meta.aliases)}:
+        return meta.interviewee, SPEECH
+    return label, SPEECH
