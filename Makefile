@@ -40,8 +40,9 @@ clean:
 # retrieval on a dataset folder (transcripts/ + questions.jsonl, as ../shared/tools/make_evalset.py
 # writes). `make eval-public` converts ../shared/data into bench/evalsets/ (git-ignored: dataset
 # text is never committed) and writes bench/EVAL.md with bench/eval_recall.png;
-# `make eval-threshold` tunes the no-answer threshold into bench/THRESHOLD.md.
-.PHONY: eval-public eval-threshold evalsets
+# `make eval-threshold` tunes the no-answer threshold into bench/THRESHOLD.md; `make ranking`
+# studies turn-level ranking features by cross-validation into bench/RANKING.md.
+.PHONY: eval-public eval-threshold evalsets ranking
 SHARED   ?= ../shared
 EVALSETS ?= bench/evalsets
 DATASET  ?=
@@ -66,6 +67,9 @@ eval-public: evalsets
 eval-threshold: evalsets
 	$(BIN)/python bench/tune_threshold.py --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
 		--cache $(EVALSETS) --out bench/THRESHOLD.md
+
+ranking: evalsets
+	$(BIN)/python bench/ranking.py $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/RANKING.md
 
 # Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
 # memory, the scale ladder (10k, 100k, 1M chunks) and the encoders' quality on the eval sets,

@@ -73,7 +73,8 @@ def timestamp(seconds: float | None) -> str | None:
 
 
 def assemble(question: str, hits: Sequence[Hit], index: Index,
-             transcripts: Mapping[str, Transcript], top_k: int, threshold: float) -> Result:
+             transcripts: Mapping[str, Transcript], top_k: int, threshold: float,
+             whole_turn_chars: int = 0) -> Result:
     """Turn ranked hits into at most ``top_k`` answers, one per turn, each quote verified.
 
     Args:
@@ -83,6 +84,8 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
         transcripts: the parsed transcripts by name, whose text the quotes are checked against.
         top_k: most answers to return.
         threshold: relevance below which the best hit does not count as an answer.
+        whole_turn_chars: a turn at most this long is quoted whole (a line of dialogue reads
+            best entire); a longer one by the hit's sentences.
 
     Returns:
         The result; ``no_answer`` is true when nothing reaches the threshold.
@@ -102,13 +105,17 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
             continue
         assert transcript is not None
         turn = transcript.turns[chunk.turn]
+        start, end = chunk.start, chunk.end
+        if len(turn.text) <= whole_turn_chars and source[turn.start:turn.end] == turn.text \
+                and turn.start <= start and end <= turn.end:
+            start, end = turn.start, turn.end
         seen_turns.add(key)
         answers.append(Answer(
-            quote=chunk.text, transcript=chunk.transcript, title=transcript.title,
-            speaker=chunk.speaker, in_reply_to=chunk.in_reply_to, start=chunk.start, end=chunk.end,
-            line=chunk.line, timestamp=timestamp(chunk.start_time), score=round(hit.score, 4),
-            context=turn.text, context_start=turn.start, role=transcript.role_of(chunk.speaker),
-            relevance=round(hit.relevance, 4)))
+            quote=source[start:end], transcript=chunk.transcript, title=transcript.title,
+            speaker=chunk.speaker, in_reply_to=chunk.in_reply_to, start=start, end=end,
+            line=transcript.line_of(start), timestamp=timestamp(chunk.start_time),
+            score=round(hit.score, 4), context=turn.text, context_start=turn.start,
+            role=transcript.role_of(chunk.speaker), relevance=round(hit.relevance, 4)))
         if len(answers) >= top_k:
             break
     no_answer = not answers or answers[0].relevance < threshold

@@ -223,7 +223,8 @@ class QaBot:
         assert retriever is not None
         query = self.embedder.encode([text])[0]
         hits = retriever.search(query, text, top_k * 4, scope, speaker or None)
-        return assemble(text, hits, index, transcripts, top_k, self.settings.no_answer_threshold)
+        return assemble(text, hits, index, transcripts, top_k, self.settings.no_answer_threshold,
+                        self.settings.whole_turn_chars)
 
     def ask_many(self, requests: Iterable[dict[str, Any]]) -> list[Result]:
         return [self.ask(r["question"], r.get("top_k"), r.get("transcript"), r.get("speaker"))

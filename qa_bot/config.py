@@ -37,6 +37,10 @@ class Settings:
     weight_question: float = 0.6
     weight_lexical: float = 0.15
     weight_context: float = 0.15
+    # Penalty on turns of a few words, in the same units (bench/RANKING.md).
+    weight_brevity: float = 0.2
+    # A turn at most this long is quoted whole; a longer one by its best sentence or two.
+    whole_turn_chars: int = 300
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
     no_answer_threshold: float = 0.345
     top_k: int = 3

@@ -249,7 +249,7 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
             started = time.perf_counter()
             hits = retriever.search(vector, text, TOP_K * 4, transcript=q.transcript)
             res = assemble(text, hits, bot.index, bot.transcripts, TOP_K,
-                           mode_set.no_answer_threshold)
+                           mode_set.no_answer_threshold, mode_set.whole_turn_chars)
             result.seconds += time.perf_counter() - started
             source = bot.transcripts[q.transcript].text
             spans = [answer_spans(a, source) for a in res.answers]

@@ -8,10 +8,15 @@ Four signals, each about 0 to 1:
   interviewer's question takes its dense score here, so every chunk is scored on one scale;
 * lexical: BM25 (bm25s) over the chunk and its speaker's name;
 * context: BM25 over the chunk's turn with the turns either side of it (dialogue answers often
-  lean on the line before: "Who enters?" is answered by the next speaker's greeting).
+  lean on the line before: "Who enters?" is answered by the next speaker's greeting);
+* brevity: a penalty, ``min(0, ln((chars + 1) / 60))`` of the chunk's whole turn, for turns of
+  a few words ("Yeah.", "What?", "Hi Monica."): they match a question's names and words yet
+  rarely answer it, and such a quote tells a reader nothing.
 
 BM25 scores are divided by the best score in scope so that they compare across questions. The
-fused score is the weighted mean; the weights were tuned on FriendsQA and QMSum (bench/EVAL.md).
+fused score is the weighted sum over the sum of the similarity weights, so the brevity penalty
+only ever lowers it. The weights were tuned on FriendsQA and QMSum (bench/EVAL.md,
+bench/RANKING.md).
 """
 
 from __future__ import annotations
@@ -28,10 +33,19 @@ from .config import Settings
 from .index import Index, embed_text
 
 if TYPE_CHECKING:
+    from .chunking import Chunk
     from .transcripts import Transcript
 
 CANDIDATES = 64  # per signal; exact scores are computed for the union of candidates
 TOP_QUESTIONS = 4
+# Turns shorter than this many characters are penalised (see "brevity" above); 60 measured best
+# of 20-150 on FriendsQA and QMSum together, and leaves our interview's long answers untouched.
+BRIEF_CHARS = 60
+
+
+def brevity(chars: np.ndarray) -> np.ndarray:
+    """The brevity penalty of turns of ``chars`` characters: 0 from ``BRIEF_CHARS`` up."""
+    return np.minimum(0.0, np.log((np.asarray(chars, dtype=np.float64) + 1) / BRIEF_CHARS))
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class Hit:
     question: float | None
     lexical: float
     context: float
+    brevity: float = 0.0
 
 
 def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, float]]:
@@ -125,8 +140,16 @@ class Retriever:
                 self.answers_to[q].append(row)
         # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
         self.speakers = np.array([(c.speaker or "").casefold() for c in index.chunks], dtype=object)
+        self.brief = brevity(np.array([self._turn_chars(c) for c in index.chunks], dtype=np.int64))
         self._lexical: Lexical | None = None
         self._context: tuple[Lexical, np.ndarray] | None = None
+
+    def _turn_chars(self, chunk: Chunk) -> int:
+        """Length of the chunk's whole turn (of the chunk itself when the transcript is unknown)."""
+        transcript = self.transcripts.get(chunk.transcript) if self.transcripts else None
+        if transcript is None or not 0 <= chunk.turn < len(transcript.turns):
+            return len(chunk.text)
+        return len(transcript.turns[chunk.turn].text)
 
     @property
     def lexical(self) -> Lexical:
@@ -170,7 +193,8 @@ class Retriever:
         return mask
 
     def search(self, query: np.ndarray, question: str, top_k: int = 10,
-               transcript: str | None = None, speaker: str | None = None) -> list[Hit]:
+               transcript: str | None = None, speaker: str | None = None,
+               exhaustive: bool = False) -> list[Hit]:
         """Rank the chunks in scope for one question.
 
         Args:
@@ -179,6 +203,8 @@ class Retriever:
             top_k: how many hits to return.
             transcript: only this transcript's chunks (its name in the corpus).
             speaker: only this speaker's chunks (case-insensitive).
+            exhaustive: score every chunk in scope, not only each signal's best candidates
+                (for studies of the ranking; slow on a large corpus).
 
         Returns:
             Hits sorted by falling fused score.
@@ -198,12 +224,15 @@ class Retriever:
         question_scores = (self.index.turn_vectors @ query if len(self.index.turn_vectors)
                            else np.zeros(0, dtype=np.float32))
 
-        candidates = set(self._dense_candidates(query, mask))
-        for scores in (lexical, context):
-            candidates.update(r for r, v in semantic_search_scores(scores, CANDIDATES) if v > 0)
-        for q_row, _ in semantic_search_scores(question_scores, TOP_QUESTIONS):
-            candidates.update(self.answers_to.get(q_row, ()))
-        rows = np.array(sorted(candidates), dtype=np.int64)
+        if exhaustive:
+            rows = np.arange(n, dtype=np.int64)
+        else:
+            candidates = set(self._dense_candidates(query, mask))
+            for scores in (lexical, context):
+                candidates.update(r for r, v in semantic_search_scores(scores, CANDIDATES) if v > 0)
+            for q_row, _ in semantic_search_scores(question_scores, TOP_QUESTIONS):
+                candidates.update(self.answers_to.get(q_row, ()))
+            rows = np.array(sorted(candidates), dtype=np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
         if len(rows) == 0:
@@ -214,11 +243,13 @@ class Retriever:
         for row, d in zip(rows.tolist(), dense.tolist(), strict=True):
             q_row = self.question_of[row]
             q = float(question_scores[q_row]) if q_row >= 0 else None
+            brief = float(self.brief[row])
             total = (s.weight_dense * d + s.weight_question * (d if q is None else q)
-                     + s.weight_lexical * float(lexical[row]) + s.weight_context * float(context[row]))
+                     + s.weight_lexical * float(lexical[row]) + s.weight_context * float(context[row])
+                     + s.weight_brevity * brief)
             relevance = max(d, q) if q is not None else d
             hits.append(Hit(row, total / weight, relevance, d, q, float(lexical[row]),
-                            float(context[row])))
+                            float(context[row]), brief))
         hits.sort(key=lambda h: (-h.score, h.row))
         return hits[:top_k]
 

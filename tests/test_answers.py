@@ -358,3 +358,31 @@ def test_interview_answer_content_checked_by_hand(interview_bot):
     off_topic = interview_bot.ask("What is the capital of Australia?")
     assert off_topic.no_answer
     assert off_topic.answers  # the closest passages are still listed
+
+
+# --- whole turns ----------------------------------------------------------------------------
+
+SHORT_AND_LONG = (
+    "Host: What happened at the harbour?\n"
+    "Mara: The fog came in. The ferry waited. Then the lighthouse failed.\n"
+    "Host: And after that?\n"
+    "Mara: " + " ".join(f"Hour {n} passed and the lighthouse stayed dark." for n in range(12)) + "\n"
+)
+
+
+@pytest.mark.parametrize("limit", [0, 300])
+def test_a_short_turn_is_quoted_whole_and_a_long_one_by_its_best_sentences(tmp_path, limit):
+    corpus = write_files(tmp_path / "c", {"harbour.txt": SHORT_AND_LONG})
+    settings = Settings(whole_turn_chars=limit)
+    bot = QaBot.open(corpus, tmp_path / "index", settings, FakeEmbedder())
+    result = bot.ask("the lighthouse failed", top_k=5)
+    check_result(bot, result, 5)
+    short = find(result, "lighthouse failed")
+    long = next(a for a in result.answers if a.context.startswith("Hour 0"))
+    whole = "The fog came in. The ferry waited. Then the lighthouse failed."
+    if limit:
+        assert short.quote == whole and short.start == SHORT_AND_LONG.index(whole)
+    else:  # chunks are two sentences: without the setting the quote is the best window
+        assert short.quote != whole and short.quote in whole
+    assert short.line == 2
+    assert len(long.context) > 300 and long.quote in long.context and len(long.quote) < 120

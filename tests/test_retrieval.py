@@ -203,3 +203,62 @@ def test_lexical_scores_are_zero_for_unknown_words(small):
 def test_search_over_an_empty_index_is_empty():
     index, _ = index_mod.sync([], None, FakeEmbedder(), Settings())
     assert Retriever(index, Settings()).search(query("anything"), "anything") == []
+
+
+# --- the brevity penalty ------------------------------------------------------------------------
+
+
+def test_brevity_is_zero_from_the_limit_up_and_falls_below_it():
+    chars = np.array([0, 1, 5, 20, retrieval.BRIEF_CHARS - 2, retrieval.BRIEF_CHARS - 1,
+                      retrieval.BRIEF_CHARS, 500])
+    penalty = retrieval.brevity(chars)
+    assert penalty[-2:].tolist() == [0.0, 0.0]
+    assert penalty[-3] == 0.0  # (chars + 1) reaches the limit
+    assert np.all(np.diff(penalty) >= 0) and np.all(penalty[:-3] < 0)
+    assert penalty[0] == pytest.approx(np.log(1 / retrieval.BRIEF_CHARS))
+
+
+# "Yeah, the river." matches the question's words best, but says nothing; the long turn answers.
+BACKCHANNEL = (
+    "Host: Tell me about the river.\n"
+    "Ana: Yeah, the river.\n"
+    "Ben: The river floods the lower town every spring.\n"
+)
+
+
+def _top_speaker(settings: Settings, with_transcripts: bool) -> str | None:
+    transcripts = [parse("town.txt", BACKCHANNEL.encode())]
+    index, _ = index_mod.sync(transcripts, None, FakeEmbedder(), settings)
+    by_name = {t.name: t for t in transcripts} if with_transcripts else None
+    retriever = Retriever(index, settings, by_name)
+    hits = retriever.search(query("the river"), "the river", top_k=5)
+    return index.chunks[hits[0].row].speaker
+
+
+@pytest.mark.parametrize("with_transcripts", [True, False])
+def test_a_turn_of_a_few_words_loses_to_one_that_says_something(with_transcripts):
+    assert _top_speaker(Settings(), with_transcripts) == "Ben"
+    # Control: without the penalty the backchannel wins, so the penalty is what decides.
+    assert _top_speaker(Settings(weight_brevity=0.0), with_transcripts) == "Ana"
+
+
+def test_brevity_is_measured_on_the_whole_turn_not_the_chunk():
+    """A short last sentence of a long turn is not penalised: the turn says plenty."""
+    long_turn = ("Ben: The river floods the lower town every spring, and the bakers moved their "
+                 "ovens uphill long ago. Yes.\n")
+    transcripts = [parse("t.txt", long_turn.encode())]
+    index, _ = index_mod.sync(transcripts, None, FakeEmbedder(), Settings(chunk_sentences=1))
+    retriever = Retriever(index, Settings(), {"t.txt": transcripts[0]})
+    short = next(row for row, c in enumerate(index.chunks) if c.text == "Yes.")
+    assert retriever.brief[short] == 0.0
+    assert Retriever(index, Settings()).brief[short] < 0  # no transcripts: the chunk's length
+
+
+def test_exhaustive_search_scores_every_chunk_in_scope_and_agrees_on_the_best(small):
+    index, retriever = small
+    own = {row for row, c in enumerate(index.chunks) if c.transcript == "alpha.txt"}
+    q = query("Where does Alice live?")
+    everything = retriever.search(q, "Where does Alice live?", 10**6, "alpha.txt", exhaustive=True)
+    assert {h.row for h in everything} == own
+    best = retriever.search(q, "Where does Alice live?", 3, "alpha.txt")
+    assert everything[:3] == best
