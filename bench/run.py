@@ -332,7 +332,7 @@ def report(took: dict[str, float]) -> str:
 
 CHANGES = """## What makes it fast
 
-* **Encoder.** `qa_bot/embedding.py` exports the bundled model once to ONNX from its local
+* **Encoder.** `qa_bot/onnx_model.py` exports the bundled model once to ONNX from its local
   safetensors (after the pinned SHA-256 check; torch's exporter, mean pooling and normalisation in
   the graph), checks the export against torch on probe sentences, and caches it under
   `~/.cache/qa_bot` (`QA_BOT_CACHE`). ONNX Runtime then runs it with the model's own tokenizer:

@@ -2,7 +2,8 @@
 
 Every ``Turn`` keeps exact character offsets into its file's decoded text, and
 ``turn.text == transcript.text[turn.start:turn.end]`` always holds: that invariant is what lets
-every quote be checked against the source later. The per-format parsers live in ``formats.py``.
+every quote be checked against the source later. The per-format parsers live in ``formats.py``
+(subtitles in ``subtitles.py``).
 """
 
 from __future__ import annotations
