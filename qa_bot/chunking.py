@@ -167,7 +167,7 @@ def chunk_transcript(transcript: Transcript, size: int = 2, stride: int = 1,
     for turn in turns:
         if turn.kind not in QUOTABLE:
             continue
-        question = turns[turn.reply_to].text if turn.reply_to is not None else None
+        question = transcript.question_text(turn.reply_to) if turn.reply_to is not None else None
         spans = sentence_spans(text, turn.start, turn.end, max_chars)
         for start, end in windows(spans, size, stride, max_chars):
             chunks.append(Chunk(

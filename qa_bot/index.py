@@ -84,7 +84,7 @@ def embed_text(speaker: str | None, text: str) -> str:
 
 def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
     # Only the interviewer's questions: whole answer turns measured no better than their chunks.
-    return [(TurnKey(transcript.name, t.index, t.kind), t.text)
+    return [(TurnKey(transcript.name, t.index, t.kind), transcript.question_text(t.index))
             for t in transcript.turns if t.kind == QUESTION]
 
 

@@ -125,6 +125,15 @@ class Transcript:
         """1-based line number of a character offset."""
         return line_index(self.text).line_of(offset)
 
+    def question_text(self, index: int) -> str:
+        """The question of turn ``index`` whole: with the question turns of the same speaker right
+        before it, as when a question runs over several subtitle cues."""
+        first = index
+        while first > 0 and self.turns[first - 1].kind == QUESTION \
+                and self.turns[first - 1].speaker == self.turns[index].speaker:
+            first -= 1
+        return " ".join(t.text for t in self.turns[first:index + 1])
+
     def role_of(self, speaker: str | None) -> str | None:
         return self.meta.speaker_roles.get(speaker) if speaker else None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_bot.chunking import chunk_transcript
 from qa_bot.errors import TranscriptError
 from qa_bot.formats import (
     link_replies,
@@ -76,6 +77,29 @@ def test_labelled_speakers_questions_and_narration() -> None:
         (SPEECH, "Interviewee", "I answered it.", 5),
     ]
     assert turns[1].start == LABELLED.index("At home")
+
+
+SENTENCE_WITH_A_COLON = (
+    "Interviewer: Why did the mill close?\n"
+    "Ana Lima: The owners left.\n"
+    "The reason is simple: money.\n"
+    "Woman on phone: Hello?\n"
+    "Ana Lima: Who is this?\n"
+    "Woman on phone: The bank.\n"
+    "Voice of God: Let there be light.\n"
+    "Dr. van Dijk: It closed in May.\n"
+)
+
+
+def test_a_sentence_with_a_colon_is_narration_not_a_speaker() -> None:
+    turns = check(SENTENCE_WITH_A_COLON, parse_labelled(SENTENCE_WITH_A_COLON, PATH, NO_META))
+    assert [(t.kind, t.speaker) for t in turns] == [
+        (QUESTION, "Interviewer"), (SPEECH, "Ana Lima"),
+        (NARRATION, None),  # "The reason is simple" reads as no name and labels one line only
+        (SPEECH, "Woman on phone"), (SPEECH, "Ana Lima"), (SPEECH, "Woman on phone"),  # recurs
+        (SPEECH, "Voice of God"), (SPEECH, "Dr. van Dijk"),  # the particles of names
+    ]
+    assert turns[2].text == "The reason is simple: money."
 
 
 def test_labelled_names_from_metadata_and_aliases() -> None:
@@ -258,6 +282,11 @@ def test_srt_interviewer_question_spread_over_cues_stays_a_question() -> None:
         (SPEECH, "Ann", "Because.", 1),
         (SPEECH, "Ann", "It was time.", 1),
     ]
+    # The answer replies to the whole question, not to its last cue.
+    assert transcript.question_text(1) == "Why did you go there?"
+    assert transcript.question_text(0) == "Why did you"
+    chunks = chunk_transcript(transcript)
+    assert {c.in_reply_to for c in chunks if c.speaker == "Ann"} == {"Why did you go there?"}
 
 
 @pytest.mark.parametrize(("text", "line", "reason"), [
