@@ -11,6 +11,7 @@ import pytest
 from conftest import FakeEmbedder
 
 from qa_bot import index as index_mod
+from qa_bot import vectors
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
@@ -101,7 +102,7 @@ def test_an_approximate_index_is_saved_loaded_and_answers_like_the_exact_one(tmp
     for name, text in CORPUS.items():
         (corpus / name).write_text(text, encoding="utf-8")
     exact = QaBot.open(corpus, tmp_path / "exact", Settings(), FakeEmbedder())
-    monkeypatch.setattr(index_mod, "EXACT_LIMIT", 0)  # every index approximate, however small
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 0)  # every index approximate, however small
     approx = QaBot.open(corpus, tmp_path / "approx", Settings(), FakeEmbedder())
     assert approx.index.chunk_vectors.kind.startswith("IVF")
     reopened = QaBot.open(corpus, tmp_path / "approx", Settings(), FakeEmbedder())
