@@ -349,7 +349,7 @@ CHANGES = """## What makes it fast
   threads against 2.6 ms on one). The float32 encoder takes every core (`QA_BOT_THREADS`),
   its threads sleeping rather than spinning between runs; batches are sorted by length, at most
   32 texts a run (the padding makes 64 and 256 slower, table above).
-* **Dense index.** `qa_bot/index.py` keeps chunk vectors in a flat (exact) index up to 100,000
+* **Dense index.** `qa_bot/vectors.py` keeps chunk vectors in a flat (exact) index up to 100,000
   chunks and in an IVF index over float16 vectors beyond (`IVF<2 sqrt(n)>,SQfp16`, 2048 lists at
   a million, 3/16 of them searched), chosen from the ladder above: a flat index at a million is
   1.5 GB and ~50 ms a question. The store answers the retriever's calls as before

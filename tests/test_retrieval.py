@@ -262,3 +262,22 @@ def test_exhaustive_search_scores_every_chunk_in_scope_and_agrees_on_the_best(sm
     assert {h.row for h in everything} == own
     best = retriever.search(q, "Where does Alice live?", 3, "alpha.txt")
     assert everything[:3] == best
+
+
+def test_fused_score_is_the_weighted_mean_of_the_signals_each_chunk_has():
+    """A chunk answering no interviewer's question has no question signal: its weight leaves the
+    mean rather than the dense score standing in for it (which would count that twice)."""
+    dialogue = "Ana: The river floods every spring.\nBen: Why does it flood?\nAna: Snow melts.\n"
+    s = Settings()
+    seen = set()
+    for files in ({"alpha.txt": ALPHA, "beta.txt": BETA}, {"d.txt": dialogue}):
+        _, retriever = build(files)
+        for h in retriever.search(query("why does the river flood"), "why does the river flood", 50):
+            total = (s.weight_dense * h.dense + s.weight_lexical * h.lexical
+                     + s.weight_context * h.context + s.weight_brevity * h.brevity)
+            weight = s.weight_dense + s.weight_lexical + s.weight_context
+            if h.question is not None:
+                total, weight = total + s.weight_question * h.question, weight + s.weight_question
+            assert h.score == pytest.approx(total / weight, abs=1e-6)
+            seen.add(h.question is None)
+    assert seen == {True, False}  # both kinds of chunk were checked
