@@ -113,6 +113,9 @@ class QaBot:
                                            self.settings, progress, save)
             by_name = {t.name: t for t in transcripts}
             retriever = Retriever(index, self.settings, by_name)
+            # Here, while questions are still answered by the old retriever, rather than on the
+            # first question after a load or an upload.
+            retriever.prepare()
             with self._lock:
                 self.transcripts = by_name
                 self.errors = errors

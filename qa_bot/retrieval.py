@@ -153,6 +153,11 @@ class Retriever:
             return len(chunk.text)
         return len(transcript.turns[chunk.turn].text)
 
+    def prepare(self) -> None:
+        """Build the BM25 indexes now, not at the first question (a minute at a million chunks)."""
+        _ = self.lexical
+        self._context_lexical()
+
     @property
     def lexical(self) -> Lexical:
         if self._lexical is None:

@@ -386,3 +386,11 @@ def test_a_short_turn_is_quoted_whole_and_a_long_one_by_its_best_sentences(tmp_p
         assert short.quote != whole and short.quote in whole
     assert short.line == 2
     assert len(long.context) > 300 and long.quote in long.context and len(long.quote) < 120
+
+
+def test_the_word_indexes_are_built_when_the_bot_loads_not_at_the_first_question(bot):
+    retriever = bot.retriever()
+    assert retriever._lexical is not None and retriever._context is not None
+    lexical = retriever._lexical
+    bot.ask("Where does she live?")
+    assert bot.retriever()._lexical is lexical  # the question reused it
