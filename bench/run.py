@@ -281,8 +281,8 @@ def report(took: dict[str, float]) -> str:
                 a = r["ivf_uniform"]
                 lines.append(f"| {r['n']:,} | (worst case: {a['kind']} on uniform random vectors) | | "
                              f"{ms(a['search_p50_ms'])} | | | {a['recall10']:.3f} | |")
-        lines += ["", "![scale](scale.png)", "", "BM25 (bm25s) as the retriever builds it at the first "
-                  "question, over generated chunk texts (Zipf-distributed pseudo-words, 8 to 30 a "
+        lines += ["", "![scale](scale.png)", "", "BM25 (bm25s) as the retriever builds it when the bot "
+                  "loads, over generated chunk texts (Zipf-distributed pseudo-words, 8 to 30 a "
                   "chunk) and over each chunk's three-turn context; then `Retriever.search` of a "
                   "question (both BM25 scores, the dense candidates, exact scores, fusion), all chunks "
                   "and one transcript of 1,000:", "",

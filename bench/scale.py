@@ -3,7 +3,7 @@ index, the yardstick) and the index qa_bot chooses (``qa_bot.index.chunk_index``
 search p50 (one question, one thread, the retriever's 64 candidates), memory, recall@10 against
 exact search, and a scoped search (one transcript's rows, through a FAISS selector as the
 retriever passes it); then BM25 (bm25s) over the generated chunk texts and over their
-three-turn contexts, as the retriever builds them at first question: build time and memory;
+three-turn contexts, as the retriever builds them when the bot loads: build time and memory;
 and the whole ``Retriever.search`` of a question.
 
 Vectors are random, not embeddings, to isolate the index: unit vectors drawn from the Gaussian
