@@ -25,6 +25,7 @@ import argparse
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from qa_bot.chunking import QUOTABLE  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
 from qa_bot.evaluation import load_questions, open_bot  # noqa: E402
+from qa_bot.index import embed_text  # noqa: E402
 from qa_bot.retrieval import brevity  # noqa: E402
 
 FOLDS = 5
@@ -53,6 +55,10 @@ FEATURE_SETS: dict[str, list[str]] = {
     "signals apart + brevity": ["dense", "question", "lexical", "context", "brevity"],
     "everything": ["base", "brevity", "loglen", "narration", "speaker_named", "prev", "next",
                    "dense", "lexical", "context"],
+    # Not shipped: measured to see how far the model's own token vectors go (see LateInteraction).
+    "late interaction": ["late"],
+    "late interaction + brevity": ["late", "brevity"],
+    "base + late interaction + brevity": ["base", "late", "brevity"],
 }
 
 
@@ -84,8 +90,49 @@ def _named(question: str, speaker: str | None) -> float:
                                        for p in re.findall(r"[^\W\d_]+", speaker or "") if len(p) > 2))
 
 
+class LateInteraction:
+    """ColBERT's scoring over MiniLM's own token vectors, untrained: each question token's best
+    cosine with the turn's tokens ("Speaker: words"), averaged with IDF weights from the corpus's
+    turns. The strongest single signal measured here, but it needs every token's vector (tens of
+    times the index) or the candidate turns re-encoded at each question (several times the latency
+    target), so the product does not use it."""
+
+    def __init__(self, bot) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        from qa_bot.model_files import resolve_model
+
+        self.model = SentenceTransformer(str(resolve_model(bot.settings.model)), device="cpu")
+        keys = [(name, turn.index) for name, t in bot.transcripts.items() for turn in t.turns
+                if turn.kind in QUOTABLE]
+        texts = [embed_text(bot.transcripts[n].turns[i].speaker, bot.transcripts[n].turns[i].text)
+                 for n, i in keys]
+        self.turns = dict(zip(keys, self.tokens(texts), strict=True))
+        df = Counter(i for ids, _ in self.turns.values() for i in set(ids.tolist()))
+        self.df, self.n = df, len(keys)
+
+    def tokens(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(wordpiece ids, unit token vectors) of each text, without [CLS] and [SEP]."""
+        vectors = self.model.encode(texts, output_value="token_embeddings", batch_size=64,
+                                    show_progress_bar=False)
+        ids = self.model.tokenizer(texts, truncation=True,
+                                   max_length=self.model.max_seq_length)["input_ids"]
+        out = []
+        for row, v in zip(ids, vectors, strict=True):
+            v = v.float().numpy()
+            assert len(row) == len(v), "token ids and vectors disagree"
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            out.append((np.asarray(row[1:-1]), v[1:-1]))
+        return out
+
+    def scores(self, question: str, keys: list[tuple[str, int]]) -> np.ndarray:
+        ids, q = self.tokens([question])[0]
+        idf = np.array([np.log(1 + self.n / (1 + self.df.get(i, 0))) for i in ids.tolist()])
+        return np.array([float((q @ self.turns[k][1].T).max(1) @ idf / idf.sum()) for k in keys])
+
+
 def candidates(bot, retriever, question: str, vector: np.ndarray, transcript: str,
-               is_right) -> Candidates | None:
+               is_right, late: LateInteraction | None = None) -> Candidates | None:
     """Turn features of one question over every quotable turn of its transcript."""
     source = bot.transcripts.get(transcript)
     if source is None:
@@ -108,6 +155,8 @@ def candidates(bot, retriever, question: str, vector: np.ndarray, transcript: st
     f["narration"] = np.array([t.speaker is None for t in turns], dtype=np.float64)
     f["speaker_named"] = np.array([_named(question, t.speaker) for t in turns])
     f["prev"], f["next"] = _shift(best["base"], 1), _shift(best["base"], -1)
+    if late is not None:
+        f["late"] = late.scores(question, [(transcript, t.index) for t in turns])
     right = np.array([is_right(source, t) for t in turns], dtype=bool)
     return Candidates("", transcript, f, right)
 
@@ -115,6 +164,7 @@ def candidates(bot, retriever, question: str, vector: np.ndarray, transcript: st
 def public_set(folder: Path, settings: Settings) -> list[Candidates]:
     bot, _ = open_bot(folder, settings)
     retriever = bot.retriever(settings)
+    late = LateInteraction(bot)
     questions = load_questions(folder)
     vectors = bot.embedder.encode([" ".join(q.question.split()) for q in questions])
     out = []
@@ -122,7 +172,8 @@ def public_set(folder: Path, settings: Settings) -> list[Candidates]:
         def is_right(source, turn, gold=q.gold):
             line_start = source.text.rfind("\n", 0, turn.start) + 1  # the speaker's label counts
             return any(line_start < g1 and g0 < turn.end for g0, g1 in gold)
-        c = candidates(bot, retriever, " ".join(q.question.split()), v, q.transcript, is_right)
+        c = candidates(bot, retriever, " ".join(q.question.split()), v, q.transcript, is_right,
+                       late)
         if c is not None:
             c.dataset = folder.name
             out.append(c)
@@ -134,6 +185,7 @@ def interview_set(settings: Settings) -> list[Candidates]:
 
     bot = QaBot.open(ROOT / "corpus", None, settings, save=False)
     retriever = bot.retriever(settings)
+    late = LateInteraction(bot)
     name = next(iter(bot.transcripts))
     rows = [json.loads(line) for line in
             (ROOT / "tests" / "data" / "interview_questions.jsonl").read_text("utf-8").splitlines()]
@@ -141,7 +193,7 @@ def interview_set(settings: Settings) -> list[Candidates]:
     out = []
     for r, v in zip(rows, vectors, strict=True):
         c = candidates(bot, retriever, r["question"], v, name,
-                       lambda source, turn, want=set(r["turns"]): turn.index in want)
+                       lambda source, turn, want=set(r["turns"]): turn.index in want, late)
         if c is not None:
             c.dataset = "interview"
             out.append(c)
