@@ -8,7 +8,7 @@ text stands, and a quote must be found by its offsets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import TranscriptError
@@ -114,25 +114,35 @@ def _check_times(path: Path, start: float, end: float, line: int) -> None:
         raise TranscriptError(path, "cue ends before it starts", line)
 
 
-def parse_srt(text: str, path: Path, meta: Metadata) -> list[Turn]:
-    import srt
-
+def _parse_cues(text: str, path: Path, meta: Metadata,
+                timing: Callable[[str, int], tuple[float, float]]) -> list[Turn]:
+    """Turns of every cue; ``timing(block, line)`` reads a cue's start and end seconds (or raises
+    the format's error), while the speakers come from our own scan of the cue's text."""
     turns: list[Turn] = []
     # A cue with no label goes on with the previous cue's speaker, asking if that one asked.
     previous: tuple[str | None, str] = (None, SPEECH)
-    for start, timing, payload, end in _timed_blocks(text, path):
-        line = line_index(text).line_of(timing)
-        try:  # srt only knows "\n" and "\r\n" line breaks
-            (cue,) = list(srt.parse(LINE_BREAK.sub("\n", text[start:end]) + "\n\n"))
-        except (srt.SRTParseError, ValueError) as exc:
-            raise TranscriptError(path, f"malformed SRT cue: {str(exc)[:120]}", line) from None
-        begin, finish = cue.start.total_seconds(), cue.end.total_seconds()
+    for start, time_line, payload, end in _timed_blocks(text, path):
+        line = line_index(text).line_of(time_line)
+        begin, finish = timing(LINE_BREAK.sub("\n", text[start:end]), line)
         _check_times(path, begin, finish, line)
         new = _cue_turns(text, payload, end, previous, begin, finish, meta)
         if new:
             previous = (new[-1].speaker, new[-1].kind)
         turns.extend(new)
     return turns
+
+
+def parse_srt(text: str, path: Path, meta: Metadata) -> list[Turn]:
+    import srt
+
+    def timing(block: str, line: int) -> tuple[float, float]:
+        try:  # srt only knows "\n" and "\r\n" line breaks
+            (cue,) = list(srt.parse(block + "\n\n"))
+        except (srt.SRTParseError, ValueError) as exc:
+            raise TranscriptError(path, f"malformed SRT cue: {str(exc)[:120]}", line) from None
+        return cue.start.total_seconds(), cue.end.total_seconds()
+
+    return _parse_cues(text, path, meta, timing)
 
 
 def parse_vtt(text: str, path: Path, meta: Metadata) -> list[Turn]:
@@ -140,25 +150,17 @@ def parse_vtt(text: str, path: Path, meta: Metadata) -> list[Turn]:
 
     if not text.lstrip().startswith("WEBVTT"):
         raise TranscriptError(path, "a WebVTT file must start with 'WEBVTT'", 1)
-    turns: list[Turn] = []
-    previous: tuple[str | None, str] = (None, SPEECH)
-    for start, timing, payload, end in _timed_blocks(text, path):
-        line = line_index(text).line_of(timing)
-        block = LINE_BREAK.sub("\n", text[start:end])
-        try:
+
+    def timing(block: str, line: int) -> tuple[float, float]:
+        try:  # webvtt-py reports only a cue's first voice: it is asked for the times alone
             cues = webvtt.from_string("WEBVTT\n\n" + block + "\n").captions
         except Exception as exc:  # webvtt-py raises several of its own types
             raise TranscriptError(path, f"malformed WebVTT cue: {exc}", line) from None
         if len(cues) != 1:
             raise TranscriptError(path, "malformed WebVTT timing line", line)
-        begin, finish = _seconds(cues[0].start), _seconds(cues[0].end)
-        _check_times(path, begin, finish, line)
-        # Speakers come from our own scan of the cue: webvtt-py reports only the first voice.
-        new = _cue_turns(text, payload, end, previous, begin, finish, meta)
-        if new:
-            previous = (new[-1].speaker, new[-1].kind)
-        turns.extend(new)
-    return turns
+        return _seconds(cues[0].start), _seconds(cues[0].end)
+
+    return _parse_cues(text, path, meta, timing)
 
 
 def _seconds(stamp: str) -> float:
