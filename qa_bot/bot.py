@@ -126,11 +126,11 @@ class QaBot:
 
     def retriever(self, settings: Settings | None = None) -> Retriever:
         """A retriever over the loaded index, wired like the bot's own, with other settings
-        (the evaluation compares fusion weights this way without re-embedding anything)."""
+        (the evaluation compares fusion weights this way, re-embedding and rebuilding nothing)."""
         with self._lock:
-            if settings is None and self._retriever is not None:
-                return self._retriever
-            return Retriever(self.index, settings or self.settings, self.transcripts)
+            retriever = self._retriever
+        assert retriever is not None
+        return retriever if settings is None else retriever.with_settings(settings)
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
                        progress: index_mod.Progress | None = None) -> Transcript:

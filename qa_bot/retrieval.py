@@ -23,6 +23,7 @@ were tuned on FriendsQA and QMSum (bench/EVAL.md, bench/RANKING.md).
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -152,6 +153,13 @@ class Retriever:
         if transcript is None or not 0 <= chunk.turn < len(transcript.turns):
             return len(chunk.text)
         return len(transcript.turns[chunk.turn].text)
+
+    def with_settings(self, settings: Settings) -> Retriever:
+        """This retriever with other fusion weights, sharing its arrays and BM25 indexes (they do
+        not depend on the weights), so that comparing weights rebuilds nothing."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
 
     def prepare(self) -> None:
         """Build the BM25 indexes now, not at the first question (a minute at a million chunks)."""

@@ -394,3 +394,7 @@ def test_the_word_indexes_are_built_when_the_bot_loads_not_at_the_first_question
     lexical = retriever._lexical
     bot.ask("Where does she live?")
     assert bot.retriever()._lexical is lexical  # the question reused it
+    # Other fusion weights (the evaluation's modes) share the indexes rather than rebuild them.
+    other = bot.retriever(Settings(weight_dense=0.0))
+    assert other.settings.weight_dense == 0.0 and other._lexical is lexical
+    assert other._context is retriever._context and bot.retriever().settings == bot.settings
