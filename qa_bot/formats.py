@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .chunking import sentence_spans
 from .errors import TranscriptError
-from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for
+from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
 from .subtitles import parse_srt, parse_vtt
 from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadata, Turn, line_index
 
@@ -25,30 +24,13 @@ MAX_LEAD_IN = 2
 Parser = Callable[[str, Path, Metadata], list[Turn]]
 
 
-# Lower-case words that may stand inside a name ("Voice of God", "Ludwig van Beethoven").
-PARTICLES = {"and", "&", "of", "the", "de", "da", "del", "der", "den", "di", "du", "la", "le",
-             "van", "von", "y", "bin", "al", "el", "ibn", "dos", "das", "do", "zu", "ten", "ter"}
-
-
-def _name_like(label: str) -> bool:
-    """Whether a label reads as a name: no lower-case word but the particles of names."""
-    return all(not word[0].islower() or word in PARTICLES for word in label.split())
-
-
 def parse_labelled(text: str, path: Path, meta: Metadata) -> list[Turn]:
-    """``Name: words`` lines; a line with no label is narration.
-
-    A label that does not read as a name ("The reason is simple: money.") is a sentence with a
-    colon, so its line is narration, unless the same label opens other lines too ("Woman on
-    phone:"): a quote is never put in the mouth of a speaker who is not one.
-    """
-    lines = [(start, end, label_at(text, start, end)) for start, end, line in line_spans(text)
-             if line.strip()]
-    uses = Counter(m.group("label") for _, _, m in lines if m)
+    """``Name: words`` lines; a line with no label, or whose label names no speaker
+    (``speaker_labels``), is narration."""
+    lines = [(start, end) for start, end, line in line_spans(text) if line.strip()]
+    labels = speaker_labels(label_at(text, start, end) for start, end in lines)
     turns = []
-    for start, end, match in lines:
-        if match and not _name_like(match.group("label")) and uses[match.group("label")] < 2:
-            match = None
+    for (start, end), match in zip(lines, labels, strict=True):
         if match:
             speaker, kind = speaker_for(match.group("label"), meta)
             turns.append(make_turn(text, kind, speaker, match.end(), end))

@@ -8,7 +8,8 @@ Kept apart from ``formats.py`` so that the subtitle parsers (``subtitles.py``) c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 from .transcripts import LINE_BREAK, QUESTION, SPEECH, Metadata, Turn, line_index
 
@@ -64,6 +65,29 @@ def label_at(text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str
     """The ``Name:`` label opening ``text[pos:endpos]``, if any; a lower-case word is no name."""
     match = LABEL.match(text, pos, len(text) if endpos is None else endpos)
     return match if match and not match.group("label")[0].islower() else None
+
+
+# Lower-case words that may stand inside a name ("Voice of God", "Ludwig van Beethoven").
+PARTICLES = {"and", "&", "of", "the", "de", "da", "del", "der", "den", "di", "du", "la", "le",
+             "van", "von", "y", "bin", "al", "el", "ibn", "dos", "das", "do", "zu", "ten", "ter"}
+
+
+def name_like(label: str) -> bool:
+    """Whether a label reads as a name: no lower-case word but the particles of names."""
+    return all(not word[0].islower() or word in PARTICLES for word in label.split())
+
+
+def speaker_labels(matches: Iterable[re.Match[str] | None]) -> list[re.Match[str] | None]:
+    """The labels of a file's lines (``label_at`` of each, in order) that name speakers.
+
+    A label that does not read as a name ("The reason is simple: money.") is a sentence with a
+    colon, so it is dropped, unless the same label opens other lines too ("Woman on phone:"):
+    a quote is never put in the mouth of a speaker who is not one.
+    """
+    found = list(matches)
+    uses = Counter(m.group("label") for m in found if m)
+    return [m if m and (name_like(m.group("label")) or uses[m.group("label")] > 1) else None
+            for m in found]
 
 
 def speaker_for(label: str, meta: Metadata) -> tuple[str, str]:

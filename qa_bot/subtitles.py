@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import TranscriptError
-from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for
+from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
 from .transcripts import LINE_BREAK, SPEECH, Metadata, Turn, line_index
 
 TIMING = re.compile(r"-->")
@@ -73,24 +73,35 @@ def _trim_tags(text: str, start: int, end: int) -> tuple[int, int]:
         return start, end
 
 
+def _line_labels(text: str, payload: int, end: int) -> list[tuple[int, re.Match[str] | None]]:
+    """(line start, ``Name:`` or ``- Name:`` label or None) of each line of a cue without voice
+    spans (where ``<v Name>`` spans are, they alone name the speakers)."""
+    if VOICE.search(text, payload, end):
+        return []
+    out = []
+    for start, stop, _ in line_spans(text, payload, end):
+        pos = _trim_tags(text, start, stop)[0]
+        dash = DIALOGUE_DASH.match(text, pos, stop)
+        out.append((start, label_at(text, dash.end() if dash else pos, stop)))
+    return out
+
+
 def _cue_segments(text: str, payload: int, end: int, previous: tuple[str | None, str],
-                  meta: Metadata) -> list[tuple[int, int, str | None, str]]:
+                  meta: Metadata, labels: dict[int, re.Match[str]]
+                  ) -> list[tuple[int, int, str | None, str]]:
     """Split a cue's text by speaker: (start, end, speaker, kind) of each part.
 
-    ``<v Name>`` spans name the speaker where present; else a line opening with ``Name:`` (or
-    ``- Name:``) starts a new speaker. Text before any of them goes on with the previous cue's.
+    ``<v Name>`` spans name the speaker where present; else a line whose label (in ``labels``,
+    by line start) names a speaker starts a new one. Text before any of them goes on with the
+    previous cue's.
     """
     marks: list[tuple[int, int, str | None, str]] = []  # (where, text start, speaker, kind)
-    voices = list(VOICE.finditer(text, payload, end))
-    for voice in voices:
+    for voice in VOICE.finditer(text, payload, end):
         marks.append((voice.start(), voice.end(), *speaker_for(voice.group("name"), meta)))
-    if not voices:
-        for start, stop, _ in line_spans(text, payload, end):
-            pos = _trim_tags(text, start, stop)[0]
-            dash = DIALOGUE_DASH.match(text, pos, stop)
-            match = label_at(text, dash.end() if dash else pos, stop)
-            if match:
-                marks.append((start, match.end(), *speaker_for(match.group("label"), meta)))
+    for start, _ in _line_labels(text, payload, end):
+        if start in labels:
+            match = labels[start]
+            marks.append((start, match.end(), *speaker_for(match.group("label"), meta)))
     if not marks or marks[0][0] > payload:
         marks.insert(0, (payload, payload, *previous))
     stops = [m[0] for m in marks[1:]] + [end]
@@ -99,9 +110,10 @@ def _cue_segments(text: str, payload: int, end: int, previous: tuple[str | None,
 
 
 def _cue_turns(text: str, payload: int, end: int, previous: tuple[str | None, str],
-               start_time: float, end_time: float, meta: Metadata) -> list[Turn]:
+               start_time: float, end_time: float, meta: Metadata,
+               labels: dict[int, re.Match[str]]) -> list[Turn]:
     turns = []
-    for start, stop, speaker, kind in _cue_segments(text, payload, end, previous, meta):
+    for start, stop, speaker, kind in _cue_segments(text, payload, end, previous, meta, labels):
         start, stop = _trim_tags(text, start, stop)
         if start < stop:
             turns.append(make_turn(text, kind, speaker, start, stop, start_time=start_time,
@@ -118,17 +130,28 @@ def _parse_cues(text: str, path: Path, meta: Metadata,
                 timing: Callable[[str, int], tuple[float, float]]) -> list[Turn]:
     """Turns of every cue; ``timing(block, line)`` reads a cue's start and end seconds (or raises
     the format's error), while the speakers come from our own scan of the cue's text."""
+    blocks: list[tuple[int, int, int, int]] = []
+    malformed: TranscriptError | None = None
+    try:
+        blocks.extend(_timed_blocks(text, path))
+    except TranscriptError as exc:  # raised below after the cues before it, in file order
+        malformed = exc
+    lines = [pair for _, _, payload, end in blocks for pair in _line_labels(text, payload, end)]
+    labels = {start: match for (start, _), match in
+              zip(lines, speaker_labels(m for _, m in lines), strict=True) if match}
     turns: list[Turn] = []
     # A cue with no label goes on with the previous cue's speaker, asking if that one asked.
     previous: tuple[str | None, str] = (None, SPEECH)
-    for start, time_line, payload, end in _timed_blocks(text, path):
+    for start, time_line, payload, end in blocks:
         line = line_index(text).line_of(time_line)
         begin, finish = timing(LINE_BREAK.sub("\n", text[start:end]), line)
         _check_times(path, begin, finish, line)
-        new = _cue_turns(text, payload, end, previous, begin, finish, meta)
+        new = _cue_turns(text, payload, end, previous, begin, finish, meta, labels)
         if new:
             previous = (new[-1].speaker, new[-1].kind)
         turns.extend(new)
+    if malformed is not None:
+        raise malformed
     return turns
 
 

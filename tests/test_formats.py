@@ -102,6 +102,19 @@ def test_a_sentence_with_a_colon_is_narration_not_a_speaker() -> None:
     assert turns[2].text == "The reason is simple: money."
 
 
+def test_a_subtitle_sentence_with_a_colon_is_no_speaker_either() -> None:
+    text = ("1\n00:00:01,000 --> 00:00:02,000\nAna Lima: The mill closed.\n\n"
+            "2\n00:00:02,000 --> 00:00:03,000\nThe reason is simple: money.\n\n"
+            "3\n00:00:03,000 --> 00:00:04,000\n- Woman on phone: Hello?\n\n"
+            "4\n00:00:04,000 --> 00:00:05,000\n- Woman on phone: The bank.\n")
+    turns = check(text, parse_srt(text, Path("t.srt"), NO_META))
+    # Cue 2 has no speaker of its own, so it goes on with the previous cue's, as any such cue.
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Ana Lima", "The mill closed."), ("Ana Lima", "The reason is simple: money."),
+        ("Woman on phone", "Hello?"), ("Woman on phone", "The bank."),
+    ]
+
+
 def test_labelled_names_from_metadata_and_aliases() -> None:
     meta = Metadata(interviewee="Viktor Ivanov", aliases=("Ivanov",), interviewer="Jane Doe")
     text = "Jane Doe: Do you regret it?\nIVANOV: No.\nA: Never.\nViktor Ivanov: Truly.\nBob: Hm.\n"
