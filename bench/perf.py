@@ -64,7 +64,8 @@ def ask_breakdown(bot: Any, questions: list[str], stock: Any, rounds: int,
         hits = retriever.search(vector, q, 12, scope, None)
         parts["search"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        assemble(q, hits, bot.index, bot.transcripts, 3, bot.settings.no_answer_threshold)
+        assemble(q, hits, bot.index, bot.transcripts, 3, bot.settings.no_answer_threshold,
+                 bot.settings.whole_turn_chars)
         parts["assemble"].append(time.perf_counter() - started)
 
         started = time.perf_counter()

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa_bot.chunking import QUOTABLE  # noqa: E402
 from qa_bot.config import Settings  # noqa: E402
-from qa_bot.evaluation import load_questions, open_bot  # noqa: E402
+from qa_bot.evaluation import load_questions, open_bot, overlaps  # noqa: E402
 from qa_bot.index import embed_text  # noqa: E402
 from qa_bot.retrieval import brevity  # noqa: E402
 
@@ -171,7 +171,7 @@ def public_set(folder: Path, settings: Settings) -> list[Candidates]:
     for q, v in zip(questions, vectors, strict=True):
         def is_right(source, turn, gold=q.gold):
             line_start = source.text.rfind("\n", 0, turn.start) + 1  # the speaker's label counts
-            return any(line_start < g1 and g0 < turn.end for g0, g1 in gold)
+            return any(overlaps((line_start, turn.end), g) for g in gold)
         c = candidates(bot, retriever, " ".join(q.question.split()), v, q.transcript, is_right,
                        late)
         if c is not None:

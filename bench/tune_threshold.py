@@ -66,7 +66,8 @@ OFF_TOPIC = [
 
 def ask(bot: Any, retriever: Any, vector: np.ndarray, text: str, transcript: str) -> Any:
     hits = retriever.search(vector, text, TOP_K * 4, transcript=transcript)
-    return assemble(text, hits, bot.index, bot.transcripts, TOP_K, bot.settings.no_answer_threshold)
+    return assemble(text, hits, bot.index, bot.transcripts, TOP_K, bot.settings.no_answer_threshold,
+                    bot.settings.whole_turn_chars)
 
 
 def relevance(result: Any) -> float:
