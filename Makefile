@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index lint bench eval clean
+.PHONY: run test index lint bench eval clean train
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,20 +55,29 @@ eval: $(STAMP)
 	@test -n "$(DATASET)" || { echo "usage: make eval DATASET=path/to/evalset [OUT=report.md]" >&2; exit 2; }
 	$(BIN)/python -m qa_bot eval $(DATASET) $(EVAL_ARGS)
 
+# The interview-structure sets come from corpus/ (bench/interview_set.py): the same interview as
+# prose, labelled, named-host, SRT and JSON. They are built and evaluated with or without $(SHARED).
+INTERVIEW_SETS := $(addprefix $(EVALSETS)/interview/,prose labelled named srt json)
+PUBLIC_SETS     = $(if $(wildcard $(SHARED)/data),$(EVALSETS)/friendsqa $(EVALSETS)/qmsum)
+NEED_SHARED     = @test -d $(SHARED)/data || { echo "$@: $(SHARED)/data not found (set SHARED=...)" >&2; exit 2; }
+
 evalsets: $(STAMP)
-	@test -d $(SHARED)/data || { echo "$@: $(SHARED)/data not found (set SHARED=...)" >&2; exit 2; }
-	$(BIN)/python $(SHARED)/tools/make_evalset.py friendsqa $(SHARED)/data/friendsqa/friendsqa_tst.json $(EVALSETS)/friendsqa
-	$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-val $(EVALSETS)/qmsum
+	$(BIN)/python bench/interview_set.py $(EVALSETS)/interview
+	@test -d $(SHARED)/data || echo "$@: $(SHARED)/data not found (set SHARED=...): FriendsQA and QMSum skipped" >&2
+	$(if $(PUBLIC_SETS),$(BIN)/python $(SHARED)/tools/make_evalset.py friendsqa $(SHARED)/data/friendsqa/friendsqa_tst.json $(EVALSETS)/friendsqa)
+	$(if $(PUBLIC_SETS),$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-val $(EVALSETS)/qmsum)
 
 eval-public: evalsets
-	$(BIN)/python -m qa_bot eval $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/EVAL.md \
+	$(BIN)/python -m qa_bot eval $(PUBLIC_SETS) $(INTERVIEW_SETS) --out bench/EVAL.md \
 		$(if $(MODES),--modes $(MODES)) $(if $(LIMIT),--limit $(LIMIT))
 
 eval-threshold: evalsets
+	$(NEED_SHARED)
 	$(BIN)/python bench/tune_threshold.py --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
 		--cache $(EVALSETS) --out bench/THRESHOLD.md
 
 ranking: evalsets
+	$(NEED_SHARED)
 	$(BIN)/python bench/ranking.py $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/RANKING.md
 
 # Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
@@ -80,3 +89,11 @@ BENCH_DIR ?= /tmp/qa_bot-bench
 bench: $(STAMP) $(if $(wildcard $(SHARED)/data),evalsets)
 	QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python bench/run.py
 	$(BIN)/python bench/load_test.py --clients 32 --duration 60 --out bench/RESULTS.md
+
+# The learned ranker (issue 10): `make train` converts QMSum's train split (and nothing else) and
+# fits qa_bot/models/ranker.json, about 20 minutes on 2 cores, deterministic; then pin the SHA-256
+# it prints in qa_bot/ranker.py (MODEL_SHA256). make test never trains: it uses the committed file.
+train: $(STAMP)
+	@test -d $(SHARED)/data/qmsum-train || { echo "$@: $(SHARED)/data/qmsum-train not found (set SHARED=...)" >&2; exit 2; }
+	$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-train $(EVALSETS)/qmsum-train
+	$(BIN)/python -m qa_bot.training $(EVALSETS)/qmsum-train --out qa_bot/models/ranker.json

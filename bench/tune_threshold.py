@@ -5,7 +5,7 @@
 Positives: the evaluation questions asked scoped to their own transcript (the transcript holds
 the answer). Negatives: the same questions asked against a transcript of the other set (FriendsQA
 questions against a QMSum meeting and vice versa), and off-topic questions asked against the
-default corpus's interview. The score is the top answer's ``relevance`` with the current
+default corpus's interview. The score is the top answer's ``score`` (its relevance) with the current
 settings. The threshold that maximises balanced accuracy (mean of the rate of positives answered
 and the rate of negatives refused, each averaged over its groups so that no set outweighs the
 others) is printed and written to the report with a histogram; config.py is left alone.
@@ -71,7 +71,7 @@ def ask(bot: Any, retriever: Any, vector: np.ndarray, text: str, transcript: str
 
 
 def relevance(result: Any) -> float:
-    return float(result.answers[0].relevance) if result.answers else 0.0
+    return float(result.answers[0].score) if result.answers else 0.0
 
 
 def collect(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict]:
@@ -183,7 +183,7 @@ def write_report(pos: dict, neg: dict, extra: dict, threshold: float, score: flo
     text = f"""# No-answer threshold
 
 Made by `bench/tune_threshold.py` (`make eval-threshold`). The score is the top answer's
-`relevance` with the default settings ({weights}).
+`score` (its relevance) with the default settings ({weights}).
 
 - Positives: each evaluation question asked scoped to its own transcript, which holds its answer.
 - Negatives: the same questions asked against a transcript of the other set (assigned in turn),

@@ -16,7 +16,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Answer:
-    """A verified quote: ``quote == source[start:end]`` of ``transcript``, always."""
+    """A verified quote: ``quote == source[start:end]`` of ``transcript``, always.
+
+    ``score`` is the hit's relevance, the one number the hits are ranked by and the result's
+    ``no_answer`` is decided on; it is the only score users see, so the chat's "best match" and
+    the listed quotes can never disagree.
+    """
 
     quote: str
     transcript: str
@@ -31,7 +36,6 @@ class Answer:
     context: str
     context_start: int
     role: str | None = None
-    relevance: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,7 +87,7 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
         index: the index the hits point into.
         transcripts: the parsed transcripts by name, whose text the quotes are checked against.
         top_k: most answers to return.
-        threshold: relevance below which the best hit does not count as an answer.
+        threshold: score (the hit's relevance) below which the best answer does not count.
         whole_turn_chars: a turn at most this long is quoted whole (a line of dialogue reads
             best entire); a longer one by the hit's sentences.
 
@@ -114,9 +118,9 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
             quote=source[start:end], transcript=chunk.transcript, title=transcript.title,
             speaker=chunk.speaker, in_reply_to=chunk.in_reply_to, start=start, end=end,
             line=transcript.line_of(start), timestamp=timestamp(chunk.start_time),
-            score=round(hit.score, 4), context=turn.text, context_start=turn.start,
-            role=transcript.role_of(chunk.speaker), relevance=round(hit.relevance, 4)))
+            score=round(hit.relevance, 4), context=turn.text, context_start=turn.start,
+            role=transcript.role_of(chunk.speaker)))
         if len(answers) >= top_k:
             break
-    no_answer = not answers or answers[0].relevance < threshold
+    no_answer = not answers or answers[0].score < threshold
     return Result(question=question, no_answer=no_answer, answers=tuple(answers))

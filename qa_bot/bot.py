@@ -12,12 +12,19 @@ from typing import Any
 
 from . import index as index_mod
 from .answers import Result, assemble
-from .chunking import QUOTABLE
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
 from .retrieval import Retriever
-from .transcripts import EXTENSIONS, META_SUFFIX, Transcript, load_corpus, load_file
+from .transcripts import (
+    EXTENSIONS,
+    META_SUFFIX,
+    NARRATION,
+    SPEECH,
+    Transcript,
+    load_corpus,
+    load_file,
+)
 
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
@@ -149,7 +156,7 @@ class QaBot:
         if not data.removeprefix(b"\xef\xbb\xbf").strip():
             raise TranscriptError(name, "the file is empty")
         parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
-        if not any(t.kind in QUOTABLE for t in parsed.turns):
+        if not any(t.kind in (SPEECH, NARRATION) for t in parsed.turns):
             raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
         target = self.corpus / name
         with self._refresh_lock:  # the check and the write as one step: no upload clobbers another

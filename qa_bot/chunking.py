@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .transcripts import Transcript
 
-QUOTABLE = ("speech", "narration")
+# Turns cut into chunks. An interviewer's question is one too, but retrieval offers it as an
+# answer only to a question about the asking ("What did she ask about holidays?").
+QUOTABLE = ("speech", "narration", "question")
 MAX_CHUNK_CHARS = 400
 _WORD_BREAK = re.compile(r"\s+")
 
@@ -34,6 +36,7 @@ class Chunk:
     reply_turn: int | None = None
     start_time: float | None = None
     end_time: float | None = None
+    kind: str = "speech"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -174,5 +177,5 @@ def chunk_transcript(transcript: Transcript, size: int = 2, stride: int = 1,
                 transcript=transcript.name, turn=turn.index, speaker=turn.speaker, start=start,
                 end=end, line=transcript.line_of(start), text=text[start:end], in_reply_to=question,
                 reply_turn=turn.reply_to,
-                start_time=turn.start_time, end_time=turn.end_time))
+                start_time=turn.start_time, end_time=turn.end_time, kind=turn.kind))
     return chunks

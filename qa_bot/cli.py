@@ -106,7 +106,7 @@ def format_result(result: Any) -> str:
         lines.append(f"\n  “{a.quote}”\n  — {who}")
         if a.in_reply_to:
             lines.append(f"    in reply to: “{a.in_reply_to}”")
-        lines.append(f"    {a.title} · {where} · score {a.score:.2f}")
+        lines.append(f"    {a.title} · {where} · relevance {a.score:.2f}")
     return "\n".join(lines)
 
 

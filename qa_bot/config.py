@@ -32,13 +32,19 @@ class Settings:
     # Sentences per chunk and the step between chunk starts: windows overlap by size - stride.
     chunk_sentences: int = 2
     chunk_stride: int = 1
-    # Fusion weights of the retrieval signals (see retrieval.py), tuned on FriendsQA and QMSum.
+    # The ranker (qa_bot/ranker.py): "" for the trained one in models/, "fallback" for the
+    # hand-set weights, or a path to a ranker JSON file.
+    ranker: str = ""
+    # Multipliers of the ranker's weight of each signal (retrieval.py): 1 keeps the weight as
+    # learned, 0 switches the signal off (``qa-bot eval`` compares modes this way).
     weight_dense: float = 1.0
-    weight_question: float = 0.6
-    weight_lexical: float = 0.15
-    weight_context: float = 0.15
-    # Penalty on turns of a few words, in the same units (bench/RANKING.md).
-    weight_brevity: float = 0.2
+    weight_context: float = 1.0
+    weight_neighbours: float = 1.0
+    weight_question: float = 1.0
+    weight_lexical: float = 1.0
+    weight_lexical_context: float = 1.0
+    weight_brevity: float = 1.0
+    weight_narration: float = 1.0
     # A turn at most this long is quoted whole; a longer one by its best sentence or two.
     whole_turn_chars: int = 300
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.

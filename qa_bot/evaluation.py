@@ -40,11 +40,13 @@ def signals() -> list[str]:
 MODES: dict[str, dict[str, Any]] = {
     **{name: {"only": name} for name in ("lexical", "dense") if name in signals()},
     "full": {},
+    "fallback": {"ranker": "fallback"},  # the hand-set weights instead of the trained ranker
     **{f"no-{signal}": {"without": signal} for signal in signals()},
 }
 KS = (1, 3, 5)
 TOP_K = 10  # answers kept per question: recall@k for k <= 10 and MRR@10
 WORKDIR = ".qa_bot-eval"  # inside a dataset folder (git-ignored with it): index, results
+LABELLED = '{"format": "labelled"}\n'  # the sidecar of a text transcript that has none
 
 
 @dataclass(frozen=True)
@@ -159,9 +161,14 @@ def load_questions(dataset: Path, limit: int | None = None) -> list[Question]:
 
 
 def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
-    """A folder of links to the dataset's transcripts, each with a sidecar fixing the format to
-    "labelled" (the layout's format), and the names whose format detection would differ."""
-    from .transcripts import detect_format
+    """A folder of links to the dataset's transcripts, and the names whose format detection would
+    differ from "labelled" (the layout's format) where the eval fixes it.
+
+    A transcript with its own sidecar (``<name>.meta.json`` beside it) keeps it, linked: its
+    format, interviewee and interviewer are part of the dataset. A text transcript without one
+    gets a sidecar fixing the format to "labelled"; any other (.srt, .vtt, .json, .jsonl) is read
+    as its extension says."""
+    from .transcripts import EXTENSIONS, META_SUFFIX, detect_format
 
     source = dataset / "transcripts"
     if not source.is_dir():
@@ -170,21 +177,32 @@ def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
     view.mkdir(parents=True, exist_ok=True)
     wanted, misread = set(), []
     for path in sorted(source.iterdir()):
-        if not path.is_file() or path.name.startswith(".") or path.name.endswith(".meta.json"):
+        if not path.is_file() or path.name.startswith(".") or path.name.endswith(META_SUFFIX):
             continue
-        link, meta = view / path.name, view / f"{path.name}.meta.json"
-        wanted |= {link.name, meta.name}
-        if not (link.is_symlink() and link.resolve() == path.resolve()):
-            link.unlink(missing_ok=True)
-            link.symlink_to(path.resolve())
-        if not meta.exists():
-            meta.write_text('{"format": "labelled"}\n', encoding="utf-8")
-        if detect_format(path.name, path.read_text(encoding="utf-8", errors="replace")) != "labelled":
-            misread.append(path.name)
+        link, meta = view / path.name, view / f"{path.name}{META_SUFFIX}"
+        own = source / f"{path.name}{META_SUFFIX}"
+        wanted.add(link.name)
+        _link(link, path)
+        if own.is_file():
+            wanted.add(meta.name)
+            _link(meta, own)
+        elif EXTENSIONS.get(path.suffix.lower(), "") is None:  # .txt, .md: format from content
+            wanted.add(meta.name)
+            if meta.is_symlink() or not meta.is_file() or meta.read_text(encoding="utf-8") != LABELLED:
+                meta.unlink(missing_ok=True)
+                meta.write_text(LABELLED, encoding="utf-8")
+            if detect_format(path.name, path.read_text(encoding="utf-8", errors="replace")) != "labelled":
+                misread.append(path.name)
     for stale in view.iterdir():
         if stale.name not in wanted:
             stale.unlink()
     return view, misread
+
+
+def _link(link: Path, target: Path) -> None:
+    if not (link.is_symlink() and link.resolve() == target.resolve()):
+        link.unlink(missing_ok=True)
+        link.symlink_to(target.resolve())
 
 
 def open_bot(dataset: Path, settings: Settings, embedder: Any = None,
@@ -261,7 +279,7 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
                 results.write(json.dumps({
                     "dataset": dataset.name, "mode": mode, "id": q.id, "transcript": q.transcript,
                     "question": q.question, "rank": rank, "no_answer": res.no_answer,
-                    "relevance": res.answers[0].relevance if res.answers else None,
+                    "score": res.answers[0].score if res.answers else None,
                     "top_quote": res.answers[0].quote if res.answers else None,
                     "answers": [[a.start, a.end] for a in res.answers],
                     "gold": [list(g) for g in q.gold]}, ensure_ascii=False) + "\n")

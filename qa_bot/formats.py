@@ -21,6 +21,8 @@ from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadat
 # How many sentences may lead in to the interviewer's question ("As a KGB officer you took part in
 # the war. Do you regret ...?"). Past that, a "?" is the answer's own, rhetorical one.
 MAX_LEAD_IN = 2
+# Share of a host's turns that are answered questions, and of the others' turns that answer them.
+HOST_SHARE = 0.6
 Parser = Callable[[str, Path, Metadata], list[Turn]]
 
 
@@ -232,12 +234,68 @@ def sniff_text(text: str) -> str:
     return "interview" if asked >= 1 and asked >= 0.3 * len(paragraphs) else "plain"
 
 
-def link_replies(turns: list[Turn]) -> list[Turn]:
-    """Number the turns and point each spoken turn at the question it answers.
+def asks(turn: Turn) -> bool:
+    """Whether a turn ends by asking: its last sentence ends in "?" (a question mark inside,
+    "You know? It was hard.", is a turn of phrase, not a question put to someone)."""
+    return _is_question(turn.text)
 
-    Where the transcript has interviewer turns, that is the latest one. In a dialogue without
-    an interviewer, it is the previous turn when another speaker asked something there.
+
+def _asked_runs(turns: list[Turn]) -> tuple[list[list[int]], dict[str, list[int]]]:
+    """The runs of spoken turns (a speaker's consecutive turns, as cues split them), and by
+    speaker the positions of their runs that end by asking and that another speaker answers."""
+    runs: list[list[int]] = []
+    for i, t in enumerate(turns):
+        if t.kind != SPEECH or not t.speaker:
+            continue
+        if runs and turns[runs[-1][-1]].speaker == t.speaker:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    answered: dict[str, list[int]] = {}
+    for n, run in enumerate(runs[:-1]):
+        if asks(turns[run[-1]]):
+            answered.setdefault(turns[run[-1]].speaker or "", []).append(n)
+    return runs, answered
+
+
+def _hosts(turns: list[Turn]) -> dict[str, list[list[int]]]:
+    """The speakers who interview the others, in a transcript whose labels do not say so, with
+    the runs of turns in which they ask.
+
+    A host is a speaker at least two of whose runs of turns end by asking a question that
+    another speaker then answers, at least ``HOST_SHARE`` of whose runs do, and whose questions
+    the others' runs mostly follow: "Anna Schmidt: What is your best-selling bread?" then
+    "Jonas Weber: The sourdough rye." In a dialogue where everyone asks now and then (a sitcom
+    scene, a meeting) the others mostly speak after one another, so nobody qualifies.
     """
+    runs, answered = _asked_runs(turns)
+    speakers = {turns[run[0]].speaker for run in runs}
+    if len(speakers) < 2:
+        return {}
+    hosts = {}
+    for name, asked in answered.items():
+        own = sum(1 for run in runs if turns[run[0]].speaker == name)
+        others = (len(runs) - own) / (len(speakers) - 1)
+        if len(asked) >= 2 and len(asked) >= HOST_SHARE * max(own, others):
+            hosts[name] = [runs[n] for n in asked]
+    # Everyone "hosting" is a quiz or a quarrel, not an interview.
+    return hosts if len(hosts) < len(speakers) else {}
+
+
+def link_replies(turns: list[Turn]) -> list[Turn]:
+    """Number the turns, find who asks, and point each spoken turn at the question it answers.
+
+    Where labels or the sidecar name an interviewer, their turns are the questions already. Where
+    they do not, a host found by ``_hosts`` has each question of theirs that another speaker
+    answers turned into a question turn: it is the reply's ``in_reply_to``, not an answer of its
+    own. The reply to a question is every spoken turn after it, up to the next question. In a
+    dialogue with no host, a turn replies to the turn before it when another speaker asked
+    something there.
+    """
+    if not any(t.kind == QUESTION for t in turns):
+        asking = {i for runs in _hosts(turns).values() for run in runs for i in run}
+        turns = [dataclasses.replace(t, kind=QUESTION) if i in asking else t
+                 for i, t in enumerate(turns)]
     has_interviewer = any(t.kind == QUESTION for t in turns)
     linked: list[Turn] = []
     last_question: int | None = None

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .chunking import Chunk, chunk_transcript
+from .chunking import QUOTABLE, Chunk, chunk_transcript
 from .config import Settings
 from .embedding import Embedder
 from .transcripts import QUESTION, Transcript
@@ -43,7 +43,7 @@ from .vectors import ivf_lists as ivf_lists
 from .vectors import ivf_probes as ivf_probes
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 Progress = Callable[[int, int, str], None]
 
@@ -91,10 +91,26 @@ def embed_text(speaker: str | None, text: str) -> str:
     return f"{speaker}: {text}" if speaker else text
 
 
+CONTEXT = "context"  # the kind of a turn unit that is a turn read with its neighbours
+
+
+def context_text(transcript: Transcript, turn: int) -> str:
+    """A turn with the turns either side, as the model reads it for the context signal: in
+    dialogue the line before says what a reply is about ("Who enters?" is answered by a
+    greeting), and in an interview it is the question."""
+    turns = transcript.turns[max(0, turn - 1): turn + 2]
+    return " ".join(embed_text(t.speaker, t.text) for t in turns)
+
+
 def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
-    # Only the interviewer's questions: whole answer turns measured no better than their chunks.
-    return [(TurnKey(transcript.name, t.index, t.kind), transcript.question_text(t.index))
-            for t in transcript.turns if t.kind == QUESTION]
+    """The interviewer's questions (for the question signal) and every chunked turn read with
+    its neighbours (for the context signal); whole turns alone measured no better than their
+    chunks."""
+    questions = [(TurnKey(transcript.name, t.index, t.kind), transcript.question_text(t.index))
+                 for t in transcript.turns if t.kind == QUESTION]
+    contexts = [(TurnKey(transcript.name, t.index, CONTEXT), context_text(transcript, t.index))
+                for t in transcript.turns if t.kind in QUOTABLE]
+    return questions + contexts
 
 
 def _sha256(path: Path) -> str:

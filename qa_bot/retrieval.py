@@ -1,42 +1,47 @@
-"""Matching a question to passages: dense, lexical and question-to-question scores, fused.
+"""Matching a question to passages: each candidate's signals, weighed by the ranker.
 
-Four similarity signals, each about 0 to 1, and a penalty:
+The signals of a chunk (a sentence or two of one turn), each about 0 to 1, and each a function
+of the question, the chunk and the chunk's own transcript only, never of the rest of the corpus:
 
-* dense: cosine of the question and a chunk (a sentence or two, with its speaker's name);
-* question: cosine of the question and the interviewer's question that the chunk's turn answers
-  (in an interview the question says what its answer is about);
-* lexical: BM25 (bm25s) over the chunk and its speaker's name;
-* context: BM25 over the chunk's turn with the turns either side of it (dialogue answers often
-  lean on the line before: "Who enters?" is answered by the next speaker's greeting);
-* brevity: a penalty, ``min(0, ln((chars + 1) / 60))`` of the chunk's whole turn, for turns of
-  a few words ("Yeah.", "What?", "Hi Monica."): they match a question's names and words yet
-  rarely answer it, and such a quote tells a reader nothing.
+* dense: cosine of the question and the chunk, with its speaker's name;
+* context: cosine of the question and the chunk's turn read with the turns either side (the
+  line before says what a reply is about; in an interview it is the question);
+* neighbours: the mean context cosine of the turns either side: the words that answer sit where
+  the contexts around them agree, which picks the one line inside the right neighbourhood;
+* question, has_question: cosine of the question and the interviewer's question the chunk's turn
+  answers, and whether there is one;
+* lexical, lexical_context: BM25 over the chunk, and over its turn with the turns either side,
+  with each transcript's own statistics (``lexical.py``);
+* brevity: ``min(0, ln((chars + 1) / 60))`` of the chunk's whole turn, for turns of a few words
+  ("Yeah.", "What?"), which match a question's names and words yet rarely answer it;
+* narration: a caption, a stage direction or a line nobody says; it answers questions about
+  itself and should not outrank what was said;
 
-BM25 scores are divided by the best score in scope so that they compare across questions. The
-fused score is the weighted sum over the sum of the similarity weights, so the brevity penalty
-only ever lowers it. A chunk whose turn answers no interviewer's question has no question signal,
-and that weight leaves the sum: standing in its dense score instead, as this once did, counted
-the dense score twice, which in dialogue (where no turn has such a question) weighed the words too
-little (QMSum R@1 0.481 -> 0.498, FriendsQA 0.520 -> 0.525, the interview unchanged). The weights
-were tuned on FriendsQA and QMSum (bench/EVAL.md, bench/RANKING.md).
+An interviewer's question is a candidate only when the user asks about the asking ("What did she
+ask about holidays?"); otherwise it is the ``in_reply_to`` of its answer, never an answer.
+
+The ranker (``ranker.py``) weighs them into one calibrated relevance, which hits are sorted by.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
+import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import ranker as ranker_mod
 from .config import Settings
-from .index import Index, embed_text
+from .index import CONTEXT, Index, context_text, embed_text
+from .lexical import GroupedBM25
+from .ranker import FEATURES, Ranker
+from .transcripts import NARRATION, QUESTION
 
 if TYPE_CHECKING:
-    from .chunking import Chunk
     from .transcripts import Transcript
 
 CANDIDATES = 64  # per signal; exact scores are computed for the union of candidates
@@ -44,6 +49,11 @@ TOP_QUESTIONS = 4
 # Turns shorter than this many characters are penalised (see "brevity" above); 60 measured best
 # of 20-150 on FriendsQA and QMSum together, and leaves our interview's long answers untouched.
 BRIEF_CHARS = 60
+# A question about the asking itself, which an interviewer's question may answer.
+ASKING = re.compile(r"\b(ask|asks|asked|asking|question|questions|questioned|enquire[sd]?|"
+                    r"inquire[sd]?|wonder(?:s|ed)?)\b", re.IGNORECASE)
+SIGNALS = ("dense", "context", "neighbours", "question", "lexical", "lexical_context", "brevity",
+           "narration")  # the features with a ``weight_<name>`` multiplier in Settings
 
 
 def brevity(chars: np.ndarray) -> np.ndarray:
@@ -53,16 +63,18 @@ def brevity(chars: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Hit:
-    """A scored chunk: ``row`` indexes ``Index.chunks``."""
+    """A scored chunk: ``row`` indexes ``Index.chunks``; ``relevance`` is what hits are ranked
+    by (``score`` is the same number), ``features`` each signal by name."""
 
     row: int
     score: float
     relevance: float
-    dense: float
-    question: float | None
-    lexical: float
-    context: float
-    brevity: float = 0.0
+    features: Mapping[str, float]
+
+    def __getattr__(self, name: str) -> float:
+        if name in FEATURES:
+            return self.features[name]
+        raise AttributeError(name)
 
 
 def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, float]]:
@@ -91,74 +103,67 @@ def semantic_search(query: np.ndarray, vectors: np.ndarray, top_k: int = 10) -> 
     return semantic_search_scores(vectors @ query, top_k)
 
 
-class Lexical:
-    """BM25 over a list of documents, with the question tokenised the same way."""
-
-    def __init__(self, documents: Sequence[str]) -> None:
-        import bm25s
-        import Stemmer
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self.size = len(documents)
-        self.tokenizer = bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"),
-                                                      stopwords="en")
-        tokens = self.tokenizer.tokenize(list(documents) or [""], return_as="tuple",
-                                         show_progress=False)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(tokens, show_progress=False)
-
-    def scores(self, question: str) -> np.ndarray:
-        """BM25 of the question against every document (zeros when no word of it is known)."""
-        ids = self.tokenizer.tokenize([question], update_vocab=False, return_as="ids",
-                                      show_progress=False)[0]
-        empty = self.tokenizer.word_to_id.get("", -1)
-        ids = [i for i in ids if i != empty]
-        if not ids or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(ids), dtype=np.float32)[: self.size]
-
-
 class Retriever:
-    """Scores an index's chunks against questions; the BM25 indexes are built on first use.
+    """Scores an index's chunks against questions.
 
     Args:
         index: the index to search.
-        settings: the fusion weights.
-        transcripts: the parsed transcripts by name, for the context signal (without them the
-            context signal repeats the lexical one).
+        settings: which ranker, and the multipliers of its weights.
+        transcripts: the parsed transcripts by name, for the context signals and turn lengths
+            (without them a chunk stands for its turn).
     """
 
     def __init__(self, index: Index, settings: Settings,
                  transcripts: Mapping[str, Transcript] | None = None) -> None:
         self.index = index
+        self.transcripts = transcripts or {}
         self.settings = settings
-        self.transcripts = transcripts
-        turn_row = {(k.transcript, k.turn): i for i, k in enumerate(index.turn_keys)}
-        self.question_of = np.array(
-            [turn_row.get((c.transcript, c.reply_turn), -1) if c.reply_turn is not None else -1
-             for c in index.chunks], dtype=np.int64)
-        self.answers_to: dict[int, list[int]] = defaultdict(list)
-        for row, q in enumerate(self.question_of.tolist()):
-            if q >= 0:
-                self.answers_to[q].append(row)
-        # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
-        self.speakers = np.array([(c.speaker or "").casefold() for c in index.chunks], dtype=object)
-        self.brief = brevity(np.array([self._turn_chars(c) for c in index.chunks], dtype=np.int64))
-        self._lexical: Lexical | None = None
-        self._context: tuple[Lexical, np.ndarray] | None = None
+        self.ranker = self._ranker(settings)
+        chunks = index.chunks
+        key_row = {(k.transcript, k.turn, k.kind == CONTEXT): i for i, k in enumerate(index.turn_keys)}
+        is_question = np.array([k.kind == QUESTION for k in index.turn_keys], dtype=bool)
+        self.question_rows = np.flatnonzero(is_question)
+        self.question_vectors = index.turn_vectors[is_question]
+        question_pos = {int(r): i for i, r in enumerate(self.question_rows)}
 
-    def _turn_chars(self, chunk: Chunk) -> int:
+        def row(c_transcript: str, turn: int | None, context: bool) -> int:
+            return key_row.get((c_transcript, turn, context), -1) if turn is not None else -1
+
+        self.question_of = np.array([question_pos.get(row(c.transcript, c.reply_turn, False), -1)
+                                     for c in chunks], dtype=np.int64)
+        self.context_of = np.array([[row(c.transcript, c.turn + d, True) for d in (0, -1, 1)]
+                                    for c in chunks], dtype=np.int64).reshape(len(chunks), 3)
+        self.answers_to: dict[int, list[int]] = defaultdict(list)
+        for r, q in enumerate(self.question_of.tolist()):
+            if q >= 0:
+                self.answers_to[q].append(r)
+        # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
+        self.speakers = np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
+        self.brief = brevity(np.array([self._turn_chars(c) for c in chunks], dtype=np.int64))
+        self.narration = np.array([c.kind == NARRATION for c in chunks], dtype=np.float64)
+        self.asking = np.array([c.kind == QUESTION for c in chunks], dtype=bool)
+        self._lexical: GroupedBM25 | None = None
+        self._context: tuple[GroupedBM25, np.ndarray] | None = None
+
+    @staticmethod
+    def _ranker(settings: Settings) -> Ranker:
+        base = ranker_mod.load(settings.ranker or None)
+        return base.scaled({s: getattr(settings, f"weight_{s}") for s in SIGNALS})
+
+    def _turn_chars(self, chunk: object) -> int:
         """Length of the chunk's whole turn (of the chunk itself when the transcript is unknown)."""
-        transcript = self.transcripts.get(chunk.transcript) if self.transcripts else None
-        if transcript is None or not 0 <= chunk.turn < len(transcript.turns):
-            return len(chunk.text)
-        return len(transcript.turns[chunk.turn].text)
+        transcript = self.transcripts.get(chunk.transcript)  # type: ignore[attr-defined]
+        turn = chunk.turn  # type: ignore[attr-defined]
+        if transcript is None or not 0 <= turn < len(transcript.turns):
+            return len(chunk.text)  # type: ignore[attr-defined]
+        return len(transcript.turns[turn].text)
 
     def with_settings(self, settings: Settings) -> Retriever:
-        """This retriever with other fusion weights, sharing its arrays and BM25 indexes (they do
-        not depend on the weights), so that comparing weights rebuilds nothing."""
+        """This retriever with another ranker or weights, sharing its arrays and BM25 indexes
+        (they do not depend on the weights), so that comparing weights rebuilds nothing."""
         other = copy.copy(self)
         other.settings = settings
+        other.ranker = self._ranker(settings)
         return other
 
     def prepare(self) -> None:
@@ -167,45 +172,81 @@ class Retriever:
         self._context_lexical()
 
     @property
-    def lexical(self) -> Lexical:
+    def lexical(self) -> GroupedBM25:
         if self._lexical is None:
-            self._lexical = Lexical([embed_text(c.speaker, c.text) for c in self.index.chunks])
+            chunks = self.index.chunks
+            self._lexical = GroupedBM25([embed_text(c.speaker, c.text) for c in chunks],
+                                        [c.transcript for c in chunks])
         return self._lexical
 
-    def _context_lexical(self) -> tuple[Lexical, np.ndarray] | None:
+    def _context_lexical(self) -> tuple[GroupedBM25, np.ndarray]:
         """BM25 over each chunk's turn with its neighbours, and the document of each chunk."""
-        if self._context is None and self.transcripts is not None:
+        if self._context is None:
             docs: list[str] = []
+            groups: list[str] = []
             doc_of: dict[tuple[str, int], int] = {}
             for c in self.index.chunks:
                 if (c.transcript, c.turn) in doc_of:
                     continue
                 transcript = self.transcripts.get(c.transcript)
-                if transcript is None:
-                    doc_of[(c.transcript, c.turn)] = len(docs)
-                    docs.append(embed_text(c.speaker, c.text))
-                    continue
-                turns = transcript.turns[max(0, c.turn - 1): c.turn + 2]
                 doc_of[(c.transcript, c.turn)] = len(docs)
-                docs.append(" ".join(embed_text(t.speaker, t.text) for t in turns))
+                docs.append(context_text(transcript, c.turn) if transcript is not None
+                            else embed_text(c.speaker, c.text))
+                groups.append(c.transcript)
             rows = np.array([doc_of[(c.transcript, c.turn)] for c in self.index.chunks], np.int64)
-            self._context = (Lexical(docs), rows)
+            self._context = (GroupedBM25(docs, groups), rows)
         return self._context
 
-    def scope(self, transcript: str | None = None, speaker: str | None = None) -> np.ndarray | None:
-        """Boolean mask of the chunks in scope, or None for all of them."""
-        if transcript is None and speaker is None:
+    def scope(self, transcript: str | None = None, speaker: str | None = None,
+              asking: bool = True) -> np.ndarray | None:
+        """Boolean mask of the chunks in scope, or None for all of them; without ``asking``,
+        the interviewer's questions are out of it."""
+        if transcript is None and speaker is None and (asking or not self.asking.any()):
             return None
-        mask = np.ones(len(self.index.chunks), dtype=bool)
+        mask = np.ones(len(self.index.chunks), dtype=bool) if asking else ~self.asking
         if transcript is not None:
-            mask[:] = False
             entry = self.index.manifest["transcripts"].get(transcript)
+            keep = np.zeros_like(mask)
             if entry:
                 lo, hi = entry["chunks"]
-                mask[lo:hi] = True
+                keep[lo:hi] = True
+            mask &= keep
         if speaker is not None:
             mask &= self.speakers == speaker.casefold()
         return mask
+
+    def features(self, rows: np.ndarray, query: np.ndarray, question: str,
+                 lexical: np.ndarray | None = None, context: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """The (len(rows), len(FEATURES)) signals of some chunks for one question."""
+        if lexical is None:
+            lexical = self.lexical.scores(question)
+        if context is None:
+            index, doc_of = self._context_lexical()
+            context = index.scores(question)[doc_of]
+        vectors = self.index.turn_vectors
+        ctx_rows = self.context_of[rows]
+        ctx = np.zeros(ctx_rows.shape, dtype=np.float64)
+        known = ctx_rows >= 0
+        if known.any():
+            ctx[known] = vectors[ctx_rows[known]] @ query
+        sides = known[:, 1:].sum(axis=1)
+        q_pos = self.question_of[rows]
+        q_scores = np.zeros(len(rows), dtype=np.float64)
+        if (q_pos >= 0).any():
+            q_scores[q_pos >= 0] = self.question_vectors[q_pos[q_pos >= 0]] @ query
+        out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
+        columns = {
+            "dense": self.index.chunk_vectors.reconstruct_batch(rows) @ query,
+            "context": ctx[:, 0],
+            "neighbours": ctx[:, 1:].sum(axis=1) / np.maximum(sides, 1),
+            "question": q_scores, "has_question": (q_pos >= 0).astype(np.float64),
+            "lexical": lexical[rows], "lexical_context": context[rows],
+            "brevity": self.brief[rows], "narration": self.narration[rows],
+        }
+        for i, name in enumerate(FEATURES):
+            out[:, i] = columns[name]
+        return out
 
     def search(self, query: np.ndarray, question: str, top_k: int = 10,
                transcript: str | None = None, speaker: str | None = None,
@@ -214,7 +255,7 @@ class Retriever:
 
         Args:
             query: the question's unit vector.
-            question: the question's text, for BM25.
+            question: the question's text, for BM25 and to tell whether it asks about asking.
             top_k: how many hits to return.
             transcript: only this transcript's chunks (its name in the corpus).
             speaker: only this speaker's chunks (case-insensitive).
@@ -222,54 +263,35 @@ class Retriever:
                 (for studies of the ranking; slow on a large corpus).
 
         Returns:
-            Hits sorted by falling fused score.
+            Hits sorted by falling relevance, ties by row.
         """
         n = len(self.index.chunks)
-        mask = self.scope(transcript, speaker)
+        mask = self.scope(transcript, speaker, asking=bool(ASKING.search(question)))
         if n == 0 or (mask is not None and not mask.any()):
             return []
-        s = self.settings
-        lexical = _normalise(self.lexical.scores(question), mask)
-        context_index = self._context_lexical()
-        if context_index is not None:
-            by_doc = context_index[0].scores(question)
-            context = _normalise(by_doc[context_index[1]], mask)
-        else:
-            context = lexical
-        question_scores = (self.index.turn_vectors @ query if len(self.index.turn_vectors)
-                           else np.zeros(0, dtype=np.float32))
-
+        lexical = self.lexical.scores(question)
+        index, doc_of = self._context_lexical()
+        context = index.scores(question)[doc_of]
         if exhaustive:
             rows = np.arange(n, dtype=np.int64)
         else:
             candidates = set(self._dense_candidates(query, mask))
             for scores in (lexical, context):
-                candidates.update(r for r, v in semantic_search_scores(scores, CANDIDATES) if v > 0)
-            for q_row, _ in semantic_search_scores(question_scores, TOP_QUESTIONS):
-                candidates.update(self.answers_to.get(q_row, ()))
+                scoped = scores if mask is None else np.where(mask, scores, 0.0)
+                candidates.update(r for r, v in semantic_search_scores(scoped, CANDIDATES) if v > 0)
+            if len(self.question_vectors):
+                for q_pos, _ in semantic_search_scores(self.question_vectors @ query, TOP_QUESTIONS):
+                    candidates.update(self.answers_to.get(q_pos, ()))
             rows = np.array(sorted(candidates), dtype=np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
         if len(rows) == 0:
             return []
-        dense = self.index.chunk_vectors.reconstruct_batch(rows) @ query
-        others = s.weight_dense + s.weight_lexical + s.weight_context
-        hits = []
-        for row, d in zip(rows.tolist(), dense.tolist(), strict=True):
-            q_row = self.question_of[row]
-            q = float(question_scores[q_row]) if q_row >= 0 else None
-            brief = float(self.brief[row])
-            total = (s.weight_dense * d + s.weight_lexical * float(lexical[row])
-                     + s.weight_context * float(context[row]) + s.weight_brevity * brief)
-            weight = others
-            if q is not None:
-                total += s.weight_question * q
-                weight += s.weight_question
-            relevance = max(d, q) if q is not None else d
-            hits.append(Hit(row, total / (weight or 1.0), relevance, d, q, float(lexical[row]),
-                            float(context[row]), brief))
-        hits.sort(key=lambda h: (-h.score, h.row))
-        return hits[:top_k]
+        features = self.features(rows, query, question, lexical, context)
+        relevance = self.ranker.relevance(features)
+        order = sorted(range(len(rows)), key=lambda i: (-relevance[i], rows[i]))[:top_k]
+        return [Hit(int(rows[i]), float(relevance[i]), float(relevance[i]),
+                    dict(zip(FEATURES, features[i].tolist(), strict=True))) for i in order]
 
     def _dense_candidates(self, query: np.ndarray, mask: np.ndarray | None) -> list[int]:
         import faiss
@@ -282,11 +304,3 @@ class Retriever:
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         _, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [int(i) for i in ids[0] if i >= 0]
-
-
-def _normalise(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Scores in scope divided by the best of them; zero out of scope."""
-    if mask is not None:
-        scores = np.where(mask, scores, 0.0)
-    best = float(scores.max()) if len(scores) else 0.0
-    return scores / best if best > 0 else np.zeros_like(scores)

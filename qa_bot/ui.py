@@ -63,6 +63,11 @@ def where(answer: Answer) -> str:
     return f"at {answer.timestamp}, {place}" if answer.timestamp else place
 
 
+def relevance(answer: Answer) -> str:
+    """``relevance 0.41``: the answer's score as every panel words it, so the numbers compare."""
+    return f"relevance {answer.score:.2f}"
+
+
 def scope_note(transcript: str | None, speaker: str | None) -> str:
     parts = []
     if transcript:
@@ -78,7 +83,7 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
     """The assistant's message: the quote as a block quote, then who said it, replying to what, where."""
     top = result.top
     if result.no_answer or top is None:
-        best = f" (the best match scores {top.relevance:.2f}" if top else ""
+        best = f" (best match: {relevance(top)}" if top else ""
         if top and threshold is not None:
             best += f", below the {threshold:.2f} needed"
         best += ")" if top else ""
@@ -172,7 +177,7 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
             left = 100 * (a.start + a.end) / 2 / total
             kind = "qa-pin-top" if n == 1 and not result.no_answer else ""
             pins.append(f'<span class="qa-pin {kind}" style="left:{left:.2f}%" '
-                        f'title="{n}: {esc(who(a))}, {esc(where(a))}, score {a.score:.2f}">{n}</span>')
+                        f'title="{n}: {esc(who(a))}, {esc(where(a))}, {relevance(a)}">{n}</span>')
         lines = t.text.count("\n") + 1
         blocks.append(f'<div class="qa-map" title="{esc(name)}"><div class="qa-map-head">{esc(t.title)} '
                       f'<span class="qa-dim">· {lines} lines · {len(t.turns)} turns</span></div>'
@@ -199,7 +204,7 @@ def more_html(result: Result | None) -> str:
     items = []
     for n, a in rest:
         items.append(
-            f'<details class="qa-more"><summary><span class="qa-score">{n} · score {a.score:.2f}</span> '
+            f'<details class="qa-more"><summary><span class="qa-score">{n} · {relevance(a)}</span> '
             f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span><br>"
             f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span></summary>'
             f'<div class="qa-ctx">{_turn_html(a)}<div class="qa-cite">{esc(a.citation())}</div></div>'

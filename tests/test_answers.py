@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,34 @@ def test_result_json_shape(bot):
         assert isinstance(answer["score"], float)
 
 
+def test_no_answer_notice_and_more_quotes_show_the_same_single_score(corpus, tmp_path):
+    """Users see one number: the chat's "best match" is the score More quotes lists for #1, the
+    top answer's ``score``, and ``no_answer`` is that score against the threshold."""
+    from qa_bot import ui
+
+    # No passage matches these questions perfectly, so with the bar at 1.0 every result is "no
+    # answer" that still lists its closest passages, whatever the scores' scale.
+    settings = Settings(no_answer_threshold=1.0)
+    bot = QaBot.open(corpus, tmp_path / "index", settings, FakeEmbedder())
+    for question in ("What does she think of the gulls and the weather?", "Who paid for the rockets?",
+                     "Which year was the harbour built?", "Where do the olive trees grow?"):
+        result = bot.ask(question, top_k=3)
+        assert result.no_answer and len(result.answers) == 3, question
+        top = result.answers[0]
+        assert result.no_answer == (top.score < settings.no_answer_threshold)
+        notice = ui.chat_reply(result, threshold=settings.no_answer_threshold)
+        best = re.search(r"best match\D*?(\d+\.\d\d), below the 1\.00 needed", notice)
+        assert best, notice
+        more = ui.more_html(result)
+        first = re.search(r'<span class="qa-score">1 · \D*?(\d+\.\d\d)</span>', more)
+        assert first, more
+        assert best.group(1) == first.group(1) == f"{top.score:.2f}", question
+        # Worded alike everywhere, so the two read as the same measure.
+        assert f"relevance {top.score:.2f}" in notice and f"1 · relevance {top.score:.2f}" in more
+        assert "score" not in notice and "· score" not in more
+        assert "relevance" not in top.to_dict()  # one number, in one field: "score"
+
+
 def test_no_chunks_means_no_answer_with_no_answers(tmp_path):
     corpus = write_files(tmp_path / "talks", {"only-questions.txt": "Host: Anyone there?\n"})
     result = open_bot(corpus, tmp_path / "index").ask("Anyone there?")
@@ -267,7 +296,7 @@ def test_stale_chunks_are_dropped_not_quoted(caplog):
     old = parse("labelled.txt", LABELLED.encode())
     new = parse("labelled.txt", CHANGED_LABELLED.encode())
     index, _ = index_mod.sync([old], None, FakeEmbedder(), settings)
-    hits = [Hit(row, 1.0 - row / 100, 0.9, 0.9, 0.9, None, 0.0) for row in range(len(index.chunks))]
+    hits = [Hit(row, 1.0 - row / 100, 0.9, {}) for row in range(len(index.chunks))]
     still_there = [c for c in index.chunks if CHANGED_LABELLED[c.start:c.end] == c.text]
     assert 0 < len(still_there) < len(index.chunks)
 

@@ -63,7 +63,7 @@ def client(served):
 def answer(**kw) -> Answer:
     base = dict(quote="Yes.", transcript="t.txt", title="T", speaker="Ann", in_reply_to="Q?", start=10,
                 end=14, line=3, timestamp=None, score=0.7, context="Well. Yes.", context_start=4,
-                role=None, relevance=0.7)
+                role=None)
     base.update(kw)
     return Answer(**base)
 
@@ -95,9 +95,9 @@ def test_chat_reply_is_a_block_quote_then_attribution():
 
 
 def test_no_answer_reply_offers_examples_not_a_weak_match():
-    weak = answer(relevance=0.1)
+    weak = answer(score=0.1)
     text = ui.chat_reply(Result("q", True, (weak,)), threshold=0.4)
-    assert text.startswith("**No answer found.**") and "below the 0.40" in text
+    assert text.startswith("**No answer found.**") and "relevance 0.10, below the 0.40" in text
     assert all(ui.md_escape(q) in text for q in ui.EXAMPLES)
     assert "Yes." not in text and ui.citation(Result("q", True, (weak,))) == ""
     assert "Closest passages" in ui.more_html(Result("q", True, (weak,)))
@@ -190,7 +190,7 @@ def test_chat_turns_keep_history_and_fill_the_panels(served):
     assert reply.startswith(f"> {start}") and "**Viktor Ivanov**" in reply
     assert "in reply to:" in reply and "Do you regret that the USSR fell apart?" in reply
     assert f"<mark>{start}" in source and 'class="qa-pin qa-pin-top"' in source
-    assert "<details" in more and "score" in more
+    assert "<details" in more and "relevance" in more
     assert cite.startswith(f"“{start}") and "— Viktor Ivanov" in cite
     history2, *_ = app.respond("Why help Kyrgyzstan?", history, app.ALL, app.ALL, 3)
     assert history2[:2] == history and len(history2) == 4

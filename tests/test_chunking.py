@@ -150,7 +150,8 @@ def test_interview_chunks(interview: Transcript) -> None:
     assert_chunks(interview, chunks)
     assert_every_sentence_covered(interview, chunks)
     kinds = {interview.turns[c.turn].kind for c in chunks}
-    assert kinds == {"narration", SPEECH}  # no title, no interviewer's question
+    # No title; the interviewer's questions are chunks too, offered only to questions about asking.
+    assert kinds == {"narration", SPEECH, "question"}
     assert not any(c.turn == 0 for c in chunks)
 
 

@@ -112,6 +112,11 @@ def test_ask_human_output_shows_quote_speaker_and_question(run):
     assert "— Alice" in done.out
     assert "in reply to: “What is your favourite fruit?”" in done.out
     assert "alpha.txt, line 2" in done.out
+    # Each quote shows its one score, worded as the app words it.
+    data = json.loads(run("ask", "--json", "What fruit does Alice love?").out)
+    shown = re.findall(r"relevance \d\.\d\d", done.out)
+    assert shown == [f"relevance {a['score']:.2f}" for a in data["answers"]]
+    assert "score" not in done.out
 
 
 def test_jsonl_batch_answers_each_line_in_order_with_errors_per_line(run):

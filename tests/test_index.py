@@ -90,13 +90,18 @@ def test_first_build_embeds_every_chunk_and_turn_once(corpus, index_dir):
     embedder = FakeEmbedder()
     bot = open_bot(corpus, index_dir, embedder)
     index = bot.index
-    # Counted by hand for beta.txt: the 2 interviewer's questions are turn vectors; each answer has
-    # two sentences, so one two-sentence window each: 2 chunks. 4 texts in all.
+    # Counted by hand for beta.txt: the 2 interviewer's questions are chunks (one sentence each)
+    # and turn vectors; each answer has two sentences, so one two-sentence window each; every
+    # one of the 4 turns has a context vector too. 4 chunks and 6 turn vectors in all.
     beta = [c for c in index.chunks if c.transcript == "beta.txt"]
     assert [c.text for c in beta] == [
+        "Why did you start the bakery?",
         "My grandmother baked rye bread every Sunday. I wanted to keep her recipe alive.",
+        "What was the hardest part?",
         "Getting up at three in the morning. The ovens need four hours to heat."]
-    assert len([k for k in index.turn_keys if k.transcript == "beta.txt"]) == 2
+    assert [c.kind for c in beta] == ["question", "speech"] * 2
+    keys = [k for k in index.turn_keys if k.transcript == "beta.txt"]
+    assert sorted(k.kind for k in keys) == ["context"] * 4 + ["question"] * 2
     assert embedder.calls == bot.report.embedded == len(index.chunks) + len(index.turn_keys)
     assert sorted(bot.report.added) == sorted(FILES)
     assert bot.report.reused == [] and bot.report.saved

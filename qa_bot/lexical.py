@@ -1,0 +1,90 @@
+"""BM25 whose statistics are each transcript's own, so that other transcripts change no score.
+
+bm25s (and every BM25 library we know) computes inverse document frequencies and the average
+length over the whole collection. Then adding a transcript about gardening changes how rare
+"heroin" is, every score of the interview moves, and so can its top answer. Here a document's
+score uses only the documents of its own group (its transcript): the term frequencies come from
+bm25s's tokenizer (PyStemmer stems, English stop words), the scoring is the BM25 formula over a
+sparse matrix, grouped. Scores are divided by the sum of the question words' IDFs in the group,
+so a passage with every word of the question once, at average length, scores about 1, and a
+word the transcript never uses lowers every passage of it (it counts as rarest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+K1, B = 1.5, 0.75  # the usual BM25 constants, as bm25s's defaults
+
+
+class GroupedBM25:
+    """BM25 over documents in groups, each group scored with its own statistics.
+
+    Args:
+        documents: the texts.
+        groups: the group of each document (any hashable, e.g. the transcript's name).
+    """
+
+    def __init__(self, documents: Sequence[str], groups: Sequence[object]) -> None:
+        import bm25s
+        import Stemmer
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self.size = len(documents)
+        self.tokenizer = bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"),
+                                                      stopwords="en")
+        ids = self.tokenizer.tokenize(list(documents) or [""], return_as="ids", show_progress=False)
+        vocab = max((max(d) for d in ids if d), default=0) + 1
+        rows = np.repeat(np.arange(len(ids)), [len(d) for d in ids])
+        cols = np.fromiter((t for d in ids for t in d), dtype=np.int64, count=len(rows))
+        tf = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
+                               shape=(len(ids), vocab))
+        tf.sum_duplicates()
+        names = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+        self.group = np.array([names[g] for g in groups] or [0], dtype=np.int64)
+        member = sparse.csr_matrix((np.ones(len(self.group), np.float32),
+                                    (self.group, np.arange(len(self.group)))),
+                                   shape=(max(len(names), 1), len(ids)))
+        self.df = (member @ (tf > 0).astype(np.float32)).tocsc()
+        self.n = np.asarray(member.sum(axis=1)).ravel()
+        length = np.asarray(tf.sum(axis=1)).ravel()
+        mean = np.asarray(member @ length).ravel() / np.maximum(self.n, 1)
+        self.norm = K1 * (1 - B + B * length / np.maximum(mean[self.group], 1e-9))
+        self.tf = tf.tocsc()
+        self.empty = self.tokenizer.word_to_id.get("", -1)
+
+    def question_terms(self, question: str) -> tuple[list[int], int]:
+        """The ids of the question's known words (stems), each once, and how many of its words
+        no document has: those count in the normaliser as the rarest words, so that what other
+        transcripts happen to contain changes nothing here."""
+        tok = self.tokenizer
+        stop = set(tok.stopwords or ())
+        stems = {tok.stemmer(w) for w in tok.splitter(question.lower()) if w not in stop}
+        known = sorted({tok.stem_to_sid[s] for s in stems if s in tok.stem_to_sid}
+                       - {self.empty})
+        return [t for t in known if t < self.tf.shape[1]], len(stems) - len(known)
+
+    def idf(self, term: int) -> np.ndarray:
+        """The term's IDF in every group."""
+        df = self.df[:, term].toarray().ravel()
+        return np.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def scores(self, question: str) -> np.ndarray:
+        """Every document's BM25 against the question over the sum of the question's IDFs in
+        the document's group: about 0 to 1, the same whatever else is in the collection."""
+        out = np.zeros(self.size, dtype=np.float32)
+        terms, unknown = self.question_terms(question)
+        if not terms or not self.size:
+            return out
+        total = unknown * np.log(1 + (self.n + 0.5) / 0.5)
+        for term in terms:
+            idf = self.idf(term)
+            total += idf
+            lo, hi = self.tf.indptr[term], self.tf.indptr[term + 1]
+            docs, counts = self.tf.indices[lo:hi], self.tf.data[lo:hi]
+            out[docs] += idf[self.group[docs]] * counts * (K1 + 1) / (counts + self.norm[docs])
+        return out / np.maximum(total[self.group[: self.size]], 1e-9).astype(np.float32)
