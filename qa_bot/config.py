@@ -45,10 +45,11 @@ class Settings:
     weight_lexical_context: float = 1.0
     weight_brevity: float = 1.0
     weight_narration: float = 1.0
+    weight_asks: float = 1.0
     # A turn at most this long is quoted whole; a longer one by its best sentence or two.
     whole_turn_chars: int = 300
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
-    no_answer_threshold: float = 0.345
+    no_answer_threshold: float = 0.276
     top_k: int = 3
     max_file_bytes: int = 20_000_000
     max_question_chars: int = 2_000

@@ -23,6 +23,7 @@ from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadat
 MAX_LEAD_IN = 2
 # Share of a host's turns that are answered questions, and of the others' turns that answer them.
 HOST_SHARE = 0.6
+TITLE_CHARS = 150  # longest first line read as a title
 Parser = Callable[[str, Path, Metadata], list[Turn]]
 
 
@@ -275,11 +276,28 @@ def _hosts(turns: list[Turn]) -> dict[str, list[list[int]]]:
     hosts = {}
     for name, asked in answered.items():
         own = sum(1 for run in runs if turns[run[0]].speaker == name)
-        others = (len(runs) - own) / (len(speakers) - 1)
-        if len(asked) >= 2 and len(asked) >= HOST_SHARE * max(own, others):
+        # The others' runs that come right after one of these questions (on a panel, both
+        # guests may answer in turn, so half of them is enough).
+        follow = sum(1 for n in asked if turns[runs[n + 1][0]].speaker != name)
+        others = len(runs) - own
+        if len(asked) >= 2 and len(asked) >= HOST_SHARE * own and follow >= others / 2:
             hosts[name] = [runs[n] for n in asked]
     # Everyone "hosting" is a quiz or a quarrel, not an interview.
     return hosts if len(hosts) < len(speakers) else {}
+
+
+def _titled(turns: list[Turn]) -> list[Turn]:
+    """The first turn as the title when it reads as one: a single short line nobody says, before
+    anyone speaks, that ends in no punctuation ("Viktor Ivanov Russia's Anti-Narcotics Official
+    Interview"), and is not a stage direction ("[Scene: ...]"). A title names the transcript; it
+    is never quoted as an answer, whatever the format."""
+    if not turns or turns[0].speaker is not None or turns[0].kind not in (NARRATION, SPEECH):
+        return turns
+    first = turns[0].text
+    if len(first) > TITLE_CHARS or LINE_BREAK.search(first) or first[0] in "[(" \
+            or first[-1] in ".?!:;,\"'’”)]…-":
+        return turns
+    return [dataclasses.replace(turns[0], kind=TITLE), *turns[1:]]
 
 
 def link_replies(turns: list[Turn]) -> list[Turn]:
@@ -292,6 +310,7 @@ def link_replies(turns: list[Turn]) -> list[Turn]:
     dialogue with no host, a turn replies to the turn before it when another speaker asked
     something there.
     """
+    turns = _titled(turns)
     if not any(t.kind == QUESTION for t in turns):
         asking = {i for runs in _hosts(turns).values() for run in runs for i in run}
         turns = [dataclasses.replace(t, kind=QUESTION) if i in asking else t
@@ -305,7 +324,7 @@ def link_replies(turns: list[Turn]) -> list[Turn]:
             if has_interviewer:
                 reply_to = last_question
             elif linked and linked[-1].kind == SPEECH and linked[-1].speaker != turn.speaker \
-                    and "?" in linked[-1].text:
+                    and asks(linked[-1]):
                 reply_to = i - 1
         if turn.kind == QUESTION:
             last_question = i

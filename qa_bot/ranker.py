@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 # The signals, in the order of a feature matrix's columns (retrieval.py fills them).
 FEATURES = ("dense", "context", "neighbours", "question", "has_question", "lexical",
-            "lexical_context", "brevity", "narration")
+            "lexical_context", "brevity", "narration", "asks")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "ranker.json"
-MODEL_SHA256 = "74e572a6081bac002fa51d95668997f41e5fa97ca316ce0e1715b9ea7a6e18dd"
+MODEL_SHA256 = "f06f9a8e47073aec8c52a0822e1c6c6065472278b8fe69dd3a973cd3013b4dfb"
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class Ranker:
 # 0.6, lexical and context 0.15, brevity 0.2), with narration and the interviewer's question
 # kept below speech.
 FALLBACK = Ranker({"dense": 1.0, "context": 0.3, "question": 0.6, "lexical": 0.15,
-                   "lexical_context": 0.15, "brevity": 0.2, "narration": -0.15},
+                   "lexical_context": 0.15, "brevity": 0.2, "narration": -0.15,
+                   "asks": -0.2},
                   bias=-0.45, scale=8.0, name="fallback")
 
 

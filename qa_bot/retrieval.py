@@ -14,6 +14,8 @@ of the question, the chunk and the chunk's own transcript only, never of the res
   with each transcript's own statistics (``lexical.py``);
 * brevity: ``min(0, ln((chars + 1) / 60))`` of the chunk's whole turn, for turns of a few words
   ("Yeah.", "What?"), which match a question's names and words yet rarely answer it;
+* asks: the chunk's turn asks a question that the next speaker answers; an echo of the user's
+  question ("Where did the meeting take place?") is seldom what answers it;
 * narration: a caption, a stage direction or a line nobody says; it answers questions about
   itself and should not outrank what was said;
 
@@ -53,7 +55,7 @@ BRIEF_CHARS = 60
 ASKING = re.compile(r"\b(ask|asks|asked|asking|question|questions|questioned|enquire[sd]?|"
                     r"inquire[sd]?|wonder(?:s|ed)?)\b", re.IGNORECASE)
 SIGNALS = ("dense", "context", "neighbours", "question", "lexical", "lexical_context", "brevity",
-           "narration")  # the features with a ``weight_<name>`` multiplier in Settings
+           "narration", "asks")  # the features with a ``weight_<name>`` multiplier in Settings
 
 
 def brevity(chars: np.ndarray) -> np.ndarray:
@@ -142,6 +144,7 @@ class Retriever:
         self.brief = brevity(np.array([self._turn_chars(c) for c in chunks], dtype=np.int64))
         self.narration = np.array([c.kind == NARRATION for c in chunks], dtype=np.float64)
         self.asking = np.array([c.kind == QUESTION for c in chunks], dtype=bool)
+        self.asks = np.array([self._answered(c.transcript, c.turn) for c in chunks], dtype=np.float64)
         self._lexical: GroupedBM25 | None = None
         self._context: tuple[GroupedBM25, np.ndarray] | None = None
 
@@ -157,6 +160,13 @@ class Retriever:
         if transcript is None or not 0 <= turn < len(transcript.turns):
             return len(chunk.text)  # type: ignore[attr-defined]
         return len(transcript.turns[turn].text)
+
+    def _answered(self, name: str, turn: int) -> bool:
+        """Whether the turn is a question the next turn replies to."""
+        transcript = self.transcripts.get(name)
+        if transcript is None or not 0 <= turn < len(transcript.turns) - 1:
+            return False
+        return transcript.turns[turn + 1].reply_to == turn
 
     def with_settings(self, settings: Settings) -> Retriever:
         """This retriever with another ranker or weights, sharing its arrays and BM25 indexes
@@ -243,6 +253,7 @@ class Retriever:
             "question": q_scores, "has_question": (q_pos >= 0).astype(np.float64),
             "lexical": lexical[rows], "lexical_context": context[rows],
             "brevity": self.brief[rows], "narration": self.narration[rows],
+            "asks": self.asks[rows],
         }
         for i, name in enumerate(FEATURES):
             out[:, i] = columns[name]

@@ -7,8 +7,9 @@ corpus (a normalisation over it, word statistics, a bonus for any turn after a q
 sounds alike) rather than on how well the passage answers. The added conversations are generated
 here, seeded, so the test is the same on every run: ordinary questions and answers between named
 speakers, in the three kinds of file users add, some with generic lines that share words with the
-interview questions ("Where did the meeting take place?", "How much money did you put into it?")
-but never its subject, which is checked too: were they about its subject, a moved answer could be
+interview questions ("Well, where is he?", "How much money did you put into it?") but never its
+subject (nor paraphrase one of its questions: "Where did the meeting take place?" would be a fair
+answer to "Where did the meeting with the envoy take place?" asked of the whole corpus), which is checked too: were they about its subject, a moved answer could be
 right.
 """
 
@@ -47,14 +48,12 @@ FIRST_NAMES = ["Maria", "Tom", "Priya", "Jonas", "Chloe", "Sam", "Aisha", "Ben",
 SURNAMES = ["Okafor", "Lindqvist", "Hughes", "Moreau", "Bianchi", "Kowalski", "Patel", "Brennan",
             "Dubois", "Fischer", "Nakamura", "Alvarez", "Murphy", "Jensen", "Costa", "Walsh"]
 
-# Generic lines that share words with the interview questions (where, meeting, take place, how
-# much money, put into, break up, expect, sorry, the end of, fail, plan, team up, pay for, come
-# from, assistant, photographed, normal, in which decade...) in everyday settings.
+# Generic lines that share words with the interview questions (where, how much money, put into,
+# break up, expect, sorry, the end of, fail, plan, team up, pay for, come from, normal...) in
+# everyday settings.
 GENERIC = [
     ("Well, where is he? He is supposed to be here.",
      "He texted that the bus is late. Give him ten minutes."),
-    ("Where did the meeting take place in the end?", "In the back room of the library, same as always."),
-    ("When did the meeting take place?", "Last Tuesday, straight after lunch."),
     ("How much money did you put into it?", "More than I like to admit. Most of it went on the tools."),
     ("How much is it worth now?", "Maybe half what we paid. Nobody wants a second-hand one."),
     ("Did you expect them to break up?", "Honestly, no. They seemed so happy at the barbecue."),
@@ -65,14 +64,11 @@ GENERIC = [
     ("What happens when the orders grow?", "We take on another pair of hands for the weekends."),
     ("How do they deal with each other?", "They mostly ignore each other and leave notes on the fridge."),
     ("Is that normal?", "For this house? Completely normal."),
-    ("Who took the photo?", "My cousin did, with her old camera."),
     ("Why should we pay for it?", "Because we all use it, that is why."),
     ("Can we team up on this?", "Sure. You take the left side and I will take the right."),
     ("Where does it come from?", "The farm shop at the end of the lane."),
-    ("His assistant came to see you?", "Yes, she dropped off the forms and had a coffee."),
     ("Who is actually here today?", "Just the three of us and the dog."),
     ("What is the plan for next year?", "Same as this year, but with better snacks."),
-    ("In which decade was this house built?", "The nineteen-sixties, judging by the wallpaper."),
     ("Was it a perfect model?", "Not at all, but it worked for a while."),
     ("What kind of help does the neighbour need?",
      "Just someone to hold the ladder while he fixes the gutter."),
