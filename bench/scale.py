@@ -174,7 +174,8 @@ def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) ->
     from qa_bot.chunking import Chunk
     from qa_bot.config import Settings
     from qa_bot.index import Index
-    from qa_bot.retrieval import Lexical, Retriever
+    from qa_bot.lexical import GroupedBM25
+    from qa_bot.retrieval import Retriever
 
     n = len(vectors)
     out: dict[str, Any] = {}
@@ -184,17 +185,18 @@ def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) ->
     out["chars"] = sum(map(len, texts))
     before = rss_mb()
     started = time.perf_counter()
-    lexical = Lexical(texts)
+    per = 1000  # chunks per generated transcript
+    groups = [i // per for i in range(n)]
+    lexical = GroupedBM25(texts, groups)
     out["chunks_build_s"] = time.perf_counter() - started
     out["chunks_rss_growth_mb"] = rss_mb() - before
     contexts = [" ".join(texts[max(0, i - 1):i + 2]) for i in range(n)]
     before = rss_mb()
     started = time.perf_counter()
-    context = Lexical(contexts)
+    context = GroupedBM25(contexts, groups)
     out["context_build_s"] = time.perf_counter() - started
     out["context_rss_growth_mb"] = rss_mb() - before
     del contexts
-    per = 1000  # chunks per generated transcript
     chunks = [Chunk(f"t{i // per:05d}.txt", i % per, f"Speaker {i % 7}", 0, len(t), 1, t)
               for i, t in enumerate(texts)]
     manifest = {"transcripts": {f"t{j:05d}.txt": {"chunks": [j * per, min(n, (j + 1) * per)],

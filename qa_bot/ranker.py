@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 FEATURES = ("dense", "context", "neighbours", "question", "has_question", "lexical",
             "lexical_context", "brevity", "narration", "asks")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "ranker.json"
-MODEL_SHA256 = "f06f9a8e47073aec8c52a0822e1c6c6065472278b8fe69dd3a973cd3013b4dfb"
+MODEL_SHA256 = "49ddd03422177161e4fc51f588bb8e5d8678c354eb8a9ef3a21bac05cbd6d0c6"
 
 
 @dataclass(frozen=True)

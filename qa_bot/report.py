@@ -59,6 +59,14 @@ def _describe(spec: dict) -> str:
     return ", ".join(parts) or "the default settings"
 
 
+BASELINES = """\
+- FriendsQA: reciprocal-rank fusion of BM25 and dense over "Speaker: utterance" lines 0.485 / 0.787;
+  BM25 alone 0.447 / 0.765; dense alone 0.415 / 0.747.
+- QMSum val: fusion of BM25 and dense over 5-turn windows 0.468 / 0.806 (long passages make a hit
+  easier); BM25 alone 0.409 / 0.747; dense alone 0.430 / 0.789.
+- The issue's targets: FriendsQA R@1 0.60, R@5 0.90; QMSum R@1 0.55, R@5 0.85; interview 26 of 28."""
+
+
 def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: str) -> str:
     """The whole report: how it was measured, a table per dataset, the plot."""
     from .evaluation import MODES, signals
@@ -68,7 +76,8 @@ def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: st
     return f"""# Retrieval evaluation
 
 Made by `qa-bot eval` (`make eval-public`) at commit {_commit()}, model `{settings.model}`,
-weights {weights}, no_answer_threshold={settings.no_answer_threshold:g}.
+ranker `{settings.ranker or "trained (qa_bot/models/ranker.json)"}`, weight multipliers {weights},
+no_answer_threshold={settings.no_answer_threshold:g}.
 
 Each question is asked scoped to its own transcript. It counts as answered at rank k when one of
 the top k answers overlaps a gold span (character ranges); an answer covers its quote and the
@@ -78,9 +87,19 @@ credits the quote alone). MRR is cut at 10.
 unanswered; questions/s counts embedding the question and retrieval, not building the index
 (it depends on the machine's load: compare it within one run only).
 
-Modes (each changes the fusion weights of the defaults; "off" sets a weight to 0):
+Modes (each multiplies the trained ranker's weights; "off" sets a signal's multiplier to 0, so
+the gap between `full` and `no-<signal>` is that signal's share; `fallback` is the hand-set
+ranker instead of the trained one, so the gap to `full` is the training's share):
 
 {modes}
+
+Baselines measured by ../shared/data on the same public splits, with the same model (R@1 / R@5):
+{BASELINES}
+
+The interview sets (`prose`, `labelled`, `named`, `srt`, `json`) are the default interview in five
+layouts (`bench/interview_set.py`): the same answers, the interviewer unnamed, labelled
+`Interviewer:`, named as a person with no hint who interviews, SRT cues and JSON turns; the
+questions are ours (tests/data/interview_questions.jsonl), the gold is the answer turn.
 
 {tables(results)}
 ![recall@k]({plot_name})

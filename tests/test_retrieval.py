@@ -285,3 +285,24 @@ def test_relevance_is_the_rankers_calibrated_sum_of_the_signals():
                     assert h.question == 0.0
                 seen.add(bool(h.has_question))
     assert seen == {True, False}  # both kinds of chunk were checked
+
+
+def test_scores_do_not_depend_on_the_rest_of_the_corpus():
+    """Every chunk of a transcript gets the same relevance and signals whether or not other
+    transcripts, which use the question's words many times, sit beside it (issue 10)."""
+    noisy = {f"noise{n}.txt": "".join(f"Zed{k}: Where does the river go near the bakery? Porto!\n"
+                                      f"Amy{k}: The river goes to Porto, {n} times a day.\n"
+                                      for k in range(n + 2)) for n in range(6)}
+    question = "Where does he live near the river?"
+    scores = []
+    for files in ({"alpha.txt": ALPHA}, {"alpha.txt": ALPHA, **noisy}):
+        transcripts = [parse(name, text.encode()) for name, text in files.items()]
+        index, _ = index_mod.sync(transcripts, None, FakeEmbedder(), Settings())
+        retriever = Retriever(index, Settings(), {t.name: t for t in transcripts})
+        hits = retriever.search(query(question), question, 10**6, "alpha.txt", exhaustive=True)
+        scores.append({index.chunks[h.row].start: (h.relevance, dict(h.features)) for h in hits})
+    alone, crowded = scores
+    assert alone.keys() == crowded.keys() and alone
+    for start, (relevance, features) in alone.items():
+        assert crowded[start][0] == pytest.approx(relevance, abs=1e-6)
+        assert crowded[start][1] == pytest.approx(features, abs=1e-6)
