@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -241,6 +242,15 @@ def asks(turn: Turn) -> bool:
     return _is_question(turn.text)
 
 
+_OPENING_QUESTION = re.compile(r"[^.!?…]*\?")
+
+
+def puts_a_question(turn: Turn) -> bool:
+    """Whether the next speaker may be answering this turn: it ends by asking, or opens with a
+    question ("Are you ready? We leave now." / "Yes.")."""
+    return asks(turn) or _OPENING_QUESTION.match(turn.text) is not None
+
+
 def _asked_runs(turns: list[Turn]) -> tuple[list[list[int]], dict[str, list[int]]]:
     """The runs of spoken turns (a speaker's consecutive turns, as cues split them), and by
     speaker the positions of their runs that end by asking and that another speaker answers."""
@@ -324,7 +334,7 @@ def link_replies(turns: list[Turn]) -> list[Turn]:
             if has_interviewer:
                 reply_to = last_question
             elif linked and linked[-1].kind == SPEECH and linked[-1].speaker != turn.speaker \
-                    and asks(linked[-1]):
+                    and puts_a_question(linked[-1]):
                 reply_to = i - 1
         if turn.kind == QUESTION:
             last_question = i
