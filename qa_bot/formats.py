@@ -6,25 +6,21 @@ The SRT and WebVTT parsers live in ``subtitles.py``, what every parser shares in
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .chunking import sentence_spans
 from .errors import TranscriptError
 from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
+from .structure import is_question
 from .subtitles import parse_srt, parse_vtt
 from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadata, Turn, line_index
 
 # How many sentences may lead in to the interviewer's question ("As a KGB officer you took part in
 # the war. Do you regret ...?"). Past that, a "?" is the answer's own, rhetorical one.
 MAX_LEAD_IN = 2
-# Share of a host's turns that are answered questions, and of the others' turns that answer them.
-HOST_SHARE = 0.6
-TITLE_CHARS = 150  # longest first line read as a title
 Parser = Callable[[str, Path, Metadata], list[Turn]]
 
 
@@ -43,17 +39,13 @@ def parse_labelled(text: str, path: Path, meta: Metadata) -> list[Turn]:
     return turns
 
 
-def _is_question(sentence: str) -> bool:
-    return sentence.rstrip(" \"'”’)]").endswith("?")
-
-
 def _question_end(text: str, start: int, end: int) -> int | None:
     """End of the interviewer's question opening a paragraph: through the first sentence ending
     in "?" (after at most ``MAX_LEAD_IN`` others) and any question sentences right after it;
     None when the paragraph opens with no question."""
     q_end = None
     for n, (s, e) in enumerate(sentence_spans(text, start, end)):
-        if _is_question(text[s:e]):
+        if is_question(text[s:e]):
             q_end = e
         elif q_end is not None or n >= MAX_LEAD_IN:
             break
@@ -234,112 +226,6 @@ def sniff_text(text: str) -> str:
     paragraphs = list(block_spans(text))
     asked = sum(1 for s, e in paragraphs if _question_end(text, s, e) is not None)
     return "interview" if asked >= 1 and asked >= 0.3 * len(paragraphs) else "plain"
-
-
-def asks(turn: Turn) -> bool:
-    """Whether a turn ends by asking: its last sentence ends in "?" (a question mark inside,
-    "You know? It was hard.", is a turn of phrase, not a question put to someone)."""
-    return _is_question(turn.text)
-
-
-_OPENING_QUESTION = re.compile(r"[^.!?…]*\?")
-
-
-def puts_a_question(turn: Turn) -> bool:
-    """Whether the next speaker may be answering this turn: it ends by asking, or opens with a
-    question ("Are you ready? We leave now." / "Yes.")."""
-    return asks(turn) or _OPENING_QUESTION.match(turn.text) is not None
-
-
-def _asked_runs(turns: list[Turn]) -> tuple[list[list[int]], dict[str, list[int]]]:
-    """The runs of spoken turns (a speaker's consecutive turns, as cues split them), and by
-    speaker the positions of their runs that end by asking and that another speaker answers."""
-    runs: list[list[int]] = []
-    for i, t in enumerate(turns):
-        if t.kind != SPEECH or not t.speaker:
-            continue
-        if runs and turns[runs[-1][-1]].speaker == t.speaker:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    answered: dict[str, list[int]] = {}
-    for n, run in enumerate(runs[:-1]):
-        if asks(turns[run[-1]]):
-            answered.setdefault(turns[run[-1]].speaker or "", []).append(n)
-    return runs, answered
-
-
-def _hosts(turns: list[Turn]) -> dict[str, list[list[int]]]:
-    """The speakers who interview the others, in a transcript whose labels do not say so, with
-    the runs of turns in which they ask.
-
-    A host is a speaker at least two of whose runs of turns end by asking a question that
-    another speaker then answers, at least ``HOST_SHARE`` of whose runs do, and whose questions
-    the others' runs mostly follow: "Anna Schmidt: What is your best-selling bread?" then
-    "Jonas Weber: The sourdough rye." In a dialogue where everyone asks now and then (a sitcom
-    scene, a meeting) the others mostly speak after one another, so nobody qualifies.
-    """
-    runs, answered = _asked_runs(turns)
-    speakers = {turns[run[0]].speaker for run in runs}
-    if len(speakers) < 2:
-        return {}
-    hosts = {}
-    for name, asked in answered.items():
-        own = sum(1 for run in runs if turns[run[0]].speaker == name)
-        # The others' runs that come right after one of these questions (on a panel, both
-        # guests may answer in turn, so half of them is enough).
-        follow = sum(1 for n in asked if turns[runs[n + 1][0]].speaker != name)
-        others = len(runs) - own
-        if len(asked) >= 2 and len(asked) >= HOST_SHARE * own and follow >= others / 2:
-            hosts[name] = [runs[n] for n in asked]
-    # Everyone "hosting" is a quiz or a quarrel, not an interview.
-    return hosts if len(hosts) < len(speakers) else {}
-
-
-def _titled(turns: list[Turn]) -> list[Turn]:
-    """The first turn as the title when it reads as one: a single short line nobody says, before
-    anyone speaks, that ends in no punctuation ("Viktor Ivanov Russia's Anti-Narcotics Official
-    Interview"), and is not a stage direction ("[Scene: ...]"). A title names the transcript; it
-    is never quoted as an answer, whatever the format."""
-    if not turns or turns[0].speaker is not None or turns[0].kind not in (NARRATION, SPEECH):
-        return turns
-    first = turns[0].text
-    if len(first) > TITLE_CHARS or LINE_BREAK.search(first) or first[0] in "[(" \
-            or first[-1] in ".?!:;,\"'’”)]…-":
-        return turns
-    return [dataclasses.replace(turns[0], kind=TITLE), *turns[1:]]
-
-
-def link_replies(turns: list[Turn]) -> list[Turn]:
-    """Number the turns, find who asks, and point each spoken turn at the question it answers.
-
-    Where labels or the sidecar name an interviewer, their turns are the questions already. Where
-    they do not, a host found by ``_hosts`` has each question of theirs that another speaker
-    answers turned into a question turn: it is the reply's ``in_reply_to``, not an answer of its
-    own. The reply to a question is every spoken turn after it, up to the next question. In a
-    dialogue with no host, a turn replies to the turn before it when another speaker asked
-    something there.
-    """
-    turns = _titled(turns)
-    if not any(t.kind == QUESTION for t in turns):
-        asking = {i for runs in _hosts(turns).values() for run in runs for i in run}
-        turns = [dataclasses.replace(t, kind=QUESTION) if i in asking else t
-                 for i, t in enumerate(turns)]
-    has_interviewer = any(t.kind == QUESTION for t in turns)
-    linked: list[Turn] = []
-    last_question: int | None = None
-    for i, turn in enumerate(turns):
-        reply_to = None
-        if turn.kind == SPEECH:
-            if has_interviewer:
-                reply_to = last_question
-            elif linked and linked[-1].kind == SPEECH and linked[-1].speaker != turn.speaker \
-                    and puts_a_question(linked[-1]):
-                reply_to = i - 1
-        if turn.kind == QUESTION:
-            last_question = i
-        linked.append(dataclasses.replace(turn, index=i, reply_to=reply_to))
-    return linked
 
 
 PARSERS: dict[str, Parser] = {

@@ -124,10 +124,10 @@ def _sha256(path: Path) -> str:
 def parser_version() -> str:
     """A digest of the code that turns files into chunks: when parsing or chunking changes, the
     saved chunks may no longer match what the files parse to, so everything is re-embedded."""
-    from . import chunking, formats, parsing, subtitles, transcripts
+    from . import chunking, formats, parsing, structure, subtitles, transcripts
 
     digest = hashlib.sha256()
-    for module in (transcripts, parsing, formats, subtitles, chunking):
+    for module in (transcripts, parsing, formats, structure, subtitles, chunking):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 

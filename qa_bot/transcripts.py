@@ -210,7 +210,7 @@ def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None 
     Raises:
         TranscriptError: the file cannot be decoded or parsed; the message names file and line.
     """
-    from . import formats
+    from . import formats, structure
 
     meta = meta or Metadata()
     where = path or Path(name)
@@ -222,7 +222,7 @@ def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None 
     if fmt not in FORMATS:
         raise TranscriptError(where, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     turns = formats.PARSERS[fmt](view, where, meta)
-    turns = formats.link_replies(turns)
+    turns = structure.link_replies(turns)
     title = meta.title or next((t.text for t in turns if t.kind == TITLE), None) or Path(name).stem
     meta_bytes = json.dumps(meta.__dict__, sort_keys=True, default=list).encode()
     return Transcript(name=name, text=text, format=fmt, title=title, turns=tuple(turns),

@@ -11,7 +11,6 @@ import pytest
 from qa_bot.chunking import chunk_transcript
 from qa_bot.errors import TranscriptError
 from qa_bot.formats import (
-    link_replies,
     parse_interview,
     parse_json,
     parse_jsonl,
@@ -20,6 +19,7 @@ from qa_bot.formats import (
     parse_srt,
     parse_vtt,
 )
+from qa_bot.structure import link_replies
 from qa_bot.transcripts import NARRATION, QUESTION, SPEECH, TITLE, Metadata, Transcript, Turn, parse
 
 NO_META = Metadata()

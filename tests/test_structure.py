@@ -1,4 +1,4 @@
-"""Conversation structure (formats.link_replies, _hosts, _titled) seen through transcripts.parse,
+"""Conversation structure (structure.link_replies, _hosts, _titled) seen through transcripts.parse,
 the bot's answers and Retriever.asks."""
 
 from __future__ import annotations
