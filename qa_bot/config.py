@@ -49,7 +49,7 @@ class Settings:
     # A turn at most this long is quoted whole; a longer one by its best sentence or two.
     whole_turn_chars: int = 300
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
-    no_answer_threshold: float = 0.276
+    no_answer_threshold: float = 0.272
     top_k: int = 3
     max_file_bytes: int = 20_000_000
     max_question_chars: int = 2_000

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 FEATURES = ("dense", "context", "neighbours", "question", "has_question", "lexical",
             "lexical_context", "brevity", "narration", "asks")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "ranker.json"
-MODEL_SHA256 = "49ddd03422177161e4fc51f588bb8e5d8678c354eb8a9ef3a21bac05cbd6d0c6"
+MODEL_SHA256 = "b7a9275500974513ae91ed936dc2f8855f2d39ecc1988898352170e1ddebc85e"
 
 
 @dataclass(frozen=True)
