@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from .config import DEFAULT_CORPUS
 from .errors import QaBotError
+from .transcripts import load_json
 
 log = logging.getLogger("qa_bot")
 
@@ -133,7 +134,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             if not line.strip():
                 continue
             try:
-                request = _request(json.loads(line))
+                request = _request(load_json(line))
                 result = bot.ask(request["question"], request.get("top_k", args.top_k),
                                  request.get("transcript", args.transcript),
                                  request.get("speaker", args.speaker))

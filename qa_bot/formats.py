@@ -16,7 +16,7 @@ from .errors import TranscriptError
 from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
 from .structure import is_question
 from .subtitles import parse_srt, parse_vtt
-from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadata, Turn, line_index
+from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadata, Turn, line_index, load_json
 
 # How many sentences may lead in to the interviewer's question ("As a KGB officer you took part in
 # the war. Do you regret ...?"). Past that, a "?" is the answer's own, rhetorical one.
@@ -159,7 +159,7 @@ def _json_turn(text: str, path: Path, record: object, at: int, meta: Metadata) -
 
 def parse_json(text: str, path: Path, meta: Metadata) -> list[Turn]:
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise TranscriptError(path, f"invalid JSON: {exc.msg}", line_index(text).line_of(exc.pos)) \
             from None
@@ -181,7 +181,7 @@ def parse_jsonl(text: str, path: Path, meta: Metadata) -> list[Turn]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = load_json(line)
         except json.JSONDecodeError as exc:
             raise TranscriptError(path, f"invalid JSON: {exc.msg}", line_index(text).line_of(start)) \
                 from None
@@ -200,14 +200,14 @@ def sniff_json(text: str) -> str | None:
     if not text.lstrip().startswith(("[", "{")):
         return None
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError:
         pass
     else:  # one object on one line, with no "turns", is a JSON Lines file of one turn
         one_record = isinstance(data, dict) and "turns" not in data
         return "jsonl" if one_record and not LINE_BREAK.search(text.strip()) else "json"
     try:
-        records = [json.loads(ln) for _, _, ln in line_spans(text) if ln.strip()]
+        records = [load_json(ln) for _, _, ln in line_spans(text) if ln.strip()]
     except json.JSONDecodeError:
         return None
     return "jsonl" if all(isinstance(r, dict) for r in records) else None

@@ -76,11 +76,12 @@ class Ranker:
         if not isinstance(weights, Mapping) or set(weights) - set(FEATURES):
             raise ValueError(f"weights must name only the features {', '.join(FEATURES)}")
         values = [float(v) for v in weights.values()]
-        numbers = [float(raw.get(k, d)) for k, d in (("bias", 0.0), ("scale", 1.0), ("shift", 0.0))]
-        if not all(math.isfinite(v) for v in values + numbers):
+        bias, scale, shift = (float(raw.get(k, d)) for k, d in (("bias", 0.0), ("scale", 1.0),
+                                                                 ("shift", 0.0)))
+        if not all(math.isfinite(v) for v in [*values, bias, scale, shift]):
             raise ValueError("weights must be finite numbers")
-        return cls(dict(zip(weights, values, strict=True)), *numbers, name=str(raw.get("name", "")),
-                   info=dict(raw.get("info") or {}))
+        return cls(dict(zip(weights, values, strict=True)), bias, scale, shift,
+                   name=str(raw.get("name", "")), info=dict(raw.get("info") or {}))
 
 
 # Hand-set, of the same shape as a trained ranker: the old weighted fusion (dense 1, question

@@ -73,7 +73,7 @@ class Metadata:
             return cls()
         try:
             # No offsets point into a sidecar, so a BOM (Windows Notepad writes one) may go.
-            raw = json.loads(path.read_text(encoding="utf-8-sig"))
+            raw = load_json(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             raise TranscriptError(path, f"metadata is not valid UTF-8 JSON: {exc}", line) from None
@@ -229,6 +229,23 @@ def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None 
                       fingerprint=fingerprint(data, meta_bytes + fmt.encode()), meta=meta)
 
 
+def load_json(text: str) -> Any:
+    """``json.loads``, with every way a hostile text can fail it raised as a JSONDecodeError.
+
+    Deep nesting ("[" * 100000) overflows the decoder's stack and an integer of thousands of
+    digits exceeds Python's int-conversion limit: neither is a JSONDecodeError, so callers that
+    report bad JSON with its line would let them escape as a traceback.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise json.JSONDecodeError(str(exc).split(";")[0], text, 0) from None
+
+
 def corpus_files(corpus: Path) -> list[Path]:
     """The transcript files under a corpus folder, sorted, sidecars and hidden files left out."""
     if not corpus.is_dir():
@@ -273,4 +290,8 @@ def load_corpus(corpus: str | Path, max_bytes: int | None = None
         except TranscriptError as exc:
             log.warning("skipped %s", exc)
             errors.append(exc)
+        except Exception as exc:  # a parser bug: this file is skipped, never the whole corpus
+            log.exception("could not parse %s", path)
+            errors.append(TranscriptError(path, f"could not be parsed ({type(exc).__name__}); "
+                                                "it is logged"))
     return transcripts, errors

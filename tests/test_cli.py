@@ -132,6 +132,9 @@ def test_jsonl_batch_answers_each_line_in_order_with_errors_per_line(run):
         {"question": "river", "top_k": 0},
         {"question": "river", "speaker": ["Alice"]},
         {"question": "Where does Alice live?", "top_k": 2},
+        "[" * 100_000 + "]" * 100_000,
+        '{"question": "river", "top_k": ' + "9" * 5000 + "}",
+        {"question": "mangoes"},
     ]
     stdin = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
     stdin = stdin.replace("\n{not json", "\n\n{not json")  # a blank line is skipped, not an error
@@ -139,7 +142,7 @@ def test_jsonl_batch_answers_each_line_in_order_with_errors_per_line(run):
     assert "Traceback" not in done.err
     out = [json.loads(line) for line in done.out.splitlines()]
     assert len(out) == len(lines)
-    good = {0, 2, 10}
+    good = {0, 2, 10, 13}
     for n, (request, result) in enumerate(zip(lines, out, strict=True)):
         if n in good:
             check_shape(result)
@@ -150,7 +153,8 @@ def test_jsonl_batch_answers_each_line_in_order_with_errors_per_line(run):
     assert out[0]["answers"][0]["speaker"] == "Alice"
     assert len(out[2]["answers"]) == 1 and out[2]["answers"][0]["transcript"] == "beta.txt"
     assert len(out[10]["answers"]) == 2
-    assert [r["line"] for r in out if "error" in r] == [3, 5, 6, 7, 8, 9, 10, 11]
+    assert [r["line"] for r in out if "error" in r] == [3, 5, 6, 7, 8, 9, 10, 11, 13, 14]
+    assert "nested too deeply" in out[11]["error"] and "digits" in out[12]["error"]
     assert "nowhere.txt" in out[5]["error"]
     assert "empty" in out[4]["error"]
     assert "top_k" in out[7]["error"] and "top_k" in out[8]["error"]

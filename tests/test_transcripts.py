@@ -384,3 +384,45 @@ def test_line_of_matches_turn_lines(interview: Transcript) -> None:
     for turn in interview.turns:
         assert interview.line_of(turn.start) == turn.line
     assert transcripts.line_index(interview.text) is transcripts.line_index(interview.text)
+
+
+NESTED = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("nested.json", NESTED, "nested too deeply"),
+    ("nested.jsonl", '{"text": ' + NESTED + "}\n", "nested too deeply"),
+    ("huge-start.json", '[{"speaker": "Ann", "text": "Hi", "start": ' + "9" * 5000 + "}]", "digits"),
+    ("nested.txt.meta.json", NESTED, "nested too deeply"),
+])
+def test_hostile_json_is_one_bad_file_with_its_line_not_a_broken_corpus(
+        tmp_path: Path, name: str, data: str, reason: str) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus / "good.txt", "Ann: Hello.\nBob: Hi.\n")
+    write(corpus / name, data)
+    if name.endswith(".meta.json"):
+        write(corpus / name.removesuffix(".meta.json"), "Ann: Hello.\n")
+    loaded, errors = load_corpus(corpus)
+    assert [t.name for t in loaded] == ["good.txt"]
+    assert len(errors) == 1 and reason in errors[0].reason and errors[0].line == 1
+
+
+def test_deeply_nested_brackets_in_a_text_file_are_text(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus / "nested.txt", NESTED + "\n")
+    loaded, errors = load_corpus(corpus)
+    assert not errors and loaded[0].format == "plain"
+
+
+def test_a_parser_bug_skips_that_file_only(tmp_path: Path, monkeypatch) -> None:
+    from qa_bot import formats
+    corpus = tmp_path / "corpus"
+    write(corpus / "good.txt", "Ann: Hello.\nBob: Hi.\n")
+    write(corpus / "boom.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n")
+
+    def boom(*_: object) -> list:
+        raise IndexError("a bug")
+    monkeypatch.setitem(formats.PARSERS, "srt", boom)
+    loaded, errors = load_corpus(corpus)
+    assert [t.name for t in loaded] == ["good.txt"]
+    assert [Path(e.path).name for e in errors] == ["boom.srt"] and "IndexError" in errors[0].reason
