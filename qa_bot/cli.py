@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,8 +85,19 @@ def _open(args: argparse.Namespace) -> Any:
     finally:
         parse_log.setLevel(level)
     for error in bot.errors:
-        print(f"warning: skipped {error}", file=sys.stderr)
+        print(terminal_safe(f"warning: skipped {error}"), file=sys.stderr)
     return bot
+
+
+# C0 and C1 controls (ESC starts the terminal's own commands: retitle, clear, move the cursor) and
+# the bidirectional overrides that reorder what a reader sees; line breaks and tabs stay.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown escaped (``\\x1b``), so that a transcript
+    or a file name can never command the terminal it is printed to."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def format_result(result: Any) -> str:
@@ -153,7 +165,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     if args.json:
         stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
-        stdout.write(format_result(result) + "\n")
+        stdout.write(terminal_safe(format_result(result)) + "\n")
     return 0
 
 
@@ -167,9 +179,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         if args.command == "index":
             bot = _open(args)
             r = bot.report
-            stdout.write(f"{len(bot.transcripts)} transcripts, {len(bot.index.chunks)} chunks in "
+            stdout.write(terminal_safe(
+                         f"{len(bot.transcripts)} transcripts, {len(bot.index.chunks)} chunks in "
                          f"{bot.index_dir}: embedded {r.embedded} texts; reused {len(r.reused)}, "
-                         f"added {len(r.added)}, changed {len(r.changed)}, removed {len(r.removed)}\n")
+                         f"added {len(r.added)}, changed {len(r.changed)}, removed {len(r.removed)}") + "\n")
             return 1 if bot.errors else 0
         if args.command == "ask":
             return _ask(args, stdin, stdout)
@@ -178,7 +191,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
 
             return eval_main(args, stdout)
     except QaBotError as exc:
-        print(f"qa-bot: error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"qa-bot: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -350,3 +350,26 @@ def test_e2e_help_does_not_import_torch(tmp_path):
                     if line.startswith("import time:")}
         assert "qa_bot.cli" in imported  # the control: importtime did list our modules
         assert not {"torch", "sentence_transformers", "faiss", "transformers"} & imported
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e"
+
+
+def test_terminal_escapes_in_transcripts_and_file_names_are_shown_escaped(capsys, tmp_path, fake_model):
+    corpus = write_corpus(tmp_path / "evil", {
+        f"talk{ESCAPES}.txt": f"Ann: Where is the mango orchard?\nBob: The mango orchard{ESCAPES} is by the river.\n",
+        f"bad{ESCAPES}.srt": "1\n00:00:01,000 -> 00:00:02,000\nHi\n",
+    })
+    out = io.StringIO()
+    code = cli.main(["ask", "mango orchard", "--corpus", str(corpus), "--index", str(tmp_path / "i")],
+                    stdout=out)
+    err = capsys.readouterr().err
+    assert code == 0
+    for text in (out.getvalue(), err):
+        assert not any(c in text for c in "\x1b\x07\u202e"), repr(text)
+    assert "orchard\\x1b]0;pwned\\x07\\x1b[2J\\u202e is by" in out.getvalue()
+    assert "bad\\x1b]0;pwned" in err
+    json_out = io.StringIO()
+    cli.main(["ask", "--json", "mango orchard", "--corpus", str(corpus), "--index", str(tmp_path / "i")],
+             stdout=json_out)
+    assert json.loads(json_out.getvalue())["answers"][0]["quote"].endswith(f"orchard{ESCAPES} is by the river.")
