@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import gradio as gr
 
@@ -317,6 +318,12 @@ def _positive(value: str) -> int:
     return number
 
 
+def _fail(message: str) -> NoReturn:
+    """A user error: one line on stderr and exit status 2, as argparse and the CLI do."""
+    print(f"app.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("qa_bot").setLevel(logging.INFO)
@@ -325,9 +332,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = Settings.from_env(model=args.model)
         auth = auth_from_env()
     except QaBotError as exc:
-        raise SystemExit(f"app.py: error: {exc}") from None
+        _fail(str(exc))
     if not args.corpus.is_dir():
-        raise SystemExit(f"app.py: error: --corpus: {args.corpus} is not a folder")
+        _fail(f"--corpus: {args.corpus} is not a folder")
     configure(args.corpus, args.index_dir, settings)
     page = demo if args.concurrency == CONCURRENCY else build_demo(args.concurrency)
     serve(page, args.host, args.port, args.share, auth=auth)

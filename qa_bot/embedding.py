@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .config import BUNDLED_WEIGHTS_SHA256, DEFAULT_MODEL
+from .config import BACKENDS, BUNDLED_WEIGHTS_SHA256, DEFAULT_MODEL
 from .errors import ModelError
 from .model_files import BUNDLED_PACKAGE, resolve_model, weights_sha256
 from .onnx_model import OnnxEncoder, export_onnx, onnx_unsupported
@@ -41,7 +41,6 @@ __all__ = ["BACKENDS", "BUNDLED_PACKAGE", "Embedder", "OnnxEncoder", "SentenceTr
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 # One thread per question: on a loaded 2-core machine a second thread's barrier waits cost more
 # than it saves for one short text (bench/RESULTS.md); batches take QA_BOT_THREADS or every core.
 QUERY_THREADS = 1

@@ -357,7 +357,8 @@ ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e"
 
 def test_terminal_escapes_in_transcripts_and_file_names_are_shown_escaped(capsys, tmp_path, fake_model):
     corpus = write_corpus(tmp_path / "evil", {
-        f"talk{ESCAPES}.txt": f"Ann: Where is the mango orchard?\nBob: The mango orchard{ESCAPES} is by the river.\n",
+        f"talk{ESCAPES}.txt": "Ann: Where is the mango orchard?\n"
+                              f"Bob: The mango orchard{ESCAPES} is by the river.\n",
         f"bad{ESCAPES}.srt": "1\n00:00:01,000 -> 00:00:02,000\nHi\n",
     })
     out = io.StringIO()
@@ -372,4 +373,5 @@ def test_terminal_escapes_in_transcripts_and_file_names_are_shown_escaped(capsys
     json_out = io.StringIO()
     cli.main(["ask", "--json", "mango orchard", "--corpus", str(corpus), "--index", str(tmp_path / "i")],
              stdout=json_out)
-    assert json.loads(json_out.getvalue())["answers"][0]["quote"].endswith(f"orchard{ESCAPES} is by the river.")
+    quote = json.loads(json_out.getvalue())["answers"][0]["quote"]
+    assert quote.endswith(f"orchard{ESCAPES} is by the river.")

@@ -147,8 +147,11 @@ def test_main_passes_the_login_to_gradio_and_refuses_half_a_login(launched, monk
     app.main(args)
     assert calls[-1]["auth"] == (USER, PASSWORD)
     monkeypatch.delenv("QA_BOT_PASSWORD")
-    with pytest.raises(SystemExit, match=r"app\.py: error: set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
         app.main(args)
+    assert done.value.code == 2
+    assert "app.py: error: set both QA_BOT_USERNAME and QA_BOT_PASSWORD" in capsys.readouterr().err
     assert len(calls) == 1
 
 

@@ -1,0 +1,58 @@
+"""Settings: every value from flags or the environment is checked at start, by name and range."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from qa_bot.config import Settings
+from qa_bot.errors import ConfigError
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("QA_BOT_NO_ANSWER_THRESHOLD", "nan", "finite"),
+    ("QA_BOT_NO_ANSWER_THRESHOLD", "-inf", "finite"),
+    ("QA_BOT_NO_ANSWER_THRESHOLD", "1.5", "from 0"),
+    ("QA_BOT_MAX_QUESTION_CHARS", "-5", "from 1"),
+    ("QA_BOT_MAX_QUESTION_CHARS", "0", "from 1"),
+    ("QA_BOT_TOP_K", "0", "from 1"),
+    ("QA_BOT_TOP_K", "abc", "expected int"),
+    ("QA_BOT_BATCH_SIZE", "-1", "from 1"),
+    ("QA_BOT_CHUNK_STRIDE", "3", "to 2"),
+    ("QA_BOT_WEIGHT_DENSE", "-1", "from 0"),
+    ("QA_BOT_WEIGHT_LEXICAL", "inf", "finite"),
+    ("QA_BOT_WHOLE_TURN_CHARS", "0", "from 1"),
+    ("QA_BOT_MAX_FILE_BYTES", "0", "at least 1"),
+    ("QA_BOT_BACKEND", "cuda", "one of auto"),
+    ("QA_BOT_THREADS", "-2", "from 0"),
+    ("QA_BOT_DEVICE", "gpu", "cpu, cuda"),
+])
+def test_a_bad_setting_is_refused_naming_its_variable(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({name: value})
+    assert name in str(caught.value) and says in str(caught.value)
+
+
+def test_flags_are_checked_as_the_environment_is() -> None:
+    with pytest.raises(ConfigError, match="QA_BOT_NO_ANSWER_THRESHOLD"):
+        Settings.from_env({}, no_answer_threshold=float("nan"))
+
+
+def test_good_values_at_the_bounds_pass() -> None:
+    s = Settings.from_env({"QA_BOT_NO_ANSWER_THRESHOLD": "0", "QA_BOT_TOP_K": "100",
+                           "QA_BOT_WEIGHT_DENSE": "0", "QA_BOT_BACKEND": "torch", "QA_BOT_THREADS": "2",
+                           "QA_BOT_DEVICE": "cuda:1"})
+    assert (s.no_answer_threshold, s.top_k, s.backend, s.threads) == (0.0, 100, "torch", 2)
+
+
+@pytest.mark.parametrize("command", [["-m", "qa_bot", "ask", "anything"], ["app.py", "--port", "1"]])
+def test_cli_and_app_refuse_a_bad_setting_in_one_line(command: list[str], tmp_path) -> None:
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
+                               "QA_BOT_NO_ANSWER_THRESHOLD": "nan"}, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "QA_BOT_NO_ANSWER_THRESHOLD" in done.stderr and "finite" in done.stderr
