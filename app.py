@@ -21,7 +21,7 @@ from qa_bot import ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
-from qa_bot.errors import QaBotError, QuestionError
+from qa_bot.errors import QaBotError
 
 log = logging.getLogger("qa_bot.app")
 
@@ -115,7 +115,7 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
     try:
         bot = _bot(progress)
         transcript, speaker = _scope(transcript), _scope(speaker)
-        result = bot.ask(message, _top_k(top_k), transcript, speaker)
+        result = bot.ask(message, top_k, transcript, speaker)
     except QaBotError as exc:
         return history, message, gr.skip(), gr.skip(), gr.skip(), ui.notice_html(str(exc))
     except Exception:  # a bug: logged with its traceback; the page says so and stays usable
@@ -140,20 +140,9 @@ def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") 
     """
     try:
         bot = _bot()
-        return dict(bot.ask(question, _top_k(top_k), _scope(transcript), _scope(speaker)).to_dict())
+        return dict(bot.ask(question, top_k, _scope(transcript), _scope(speaker)).to_dict())
     except QaBotError as exc:
         raise gr.Error(str(exc)) from None
-
-
-def _top_k(value: Any) -> int:
-    """``top_k`` as a whole number (the slider sends 3.0); anything else is a QuestionError."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise QuestionError(f"top_k: must be a whole number, got {str(value)[:40]!r}") from None
-    if not number.is_integer():
-        raise QuestionError(f"top_k: must be a whole number, got {value!r}")
-    return int(number)
 
 
 def add_transcript(path: str | None,

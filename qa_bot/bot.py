@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index as index_mod
+from . import inputs
 from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
@@ -217,7 +218,9 @@ class QaBot:
         Raises:
             QuestionError: the question is empty or too long, or the scope is unknown.
         """
-        text = " ".join(str(question or "").split())
+        text = inputs.question_text(question)
+        top_k = inputs.top_k(top_k, self.settings.top_k)
+        transcript, speaker = inputs.scope("transcript", transcript), inputs.scope("speaker", speaker)
         if not text:
             raise QuestionError("question: it is empty")
         if len(text) > self.settings.max_question_chars:
@@ -225,9 +228,6 @@ class QaBot:
         text = _clean_question(text)
         if not any(c.isalnum() for c in text):
             raise QuestionError("question: it has no words to search for")
-        top_k = self.settings.top_k if top_k is None else int(top_k)
-        if not 1 <= top_k <= 50:
-            raise QuestionError("top_k: must be between 1 and 50")
         with self._lock:
             scope = self.resolve_transcript(transcript)
             retriever, index, transcripts = self._retriever, self.index, self.transcripts

@@ -124,7 +124,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
                                               "lexical_context", "brevity", "narration", "asks")},
     "whole_turn_chars": (1, 100_000),
     "no_answer_threshold": (0.0, 1.0),
-    "top_k": (1, 100),
+    "top_k": (1, 50),  # inputs.MAX_TOP_K
     "max_file_bytes": (1, None),
     "max_question_chars": (1, 1_000_000),
 }

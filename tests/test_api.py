@@ -166,3 +166,30 @@ def test_real_model_answers_the_readme_example(interview_bot):
     assert {a.transcript for a in scoped.answers} == {"viktor-ivanov-interview.txt"}
     with pytest.raises(QuestionError):
         interview_bot.ask("USSR", transcript="another-interview.txt")
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"question": b"USSR?"}, "question"),
+    ({"question": 42}, "question"),
+    ({"question": ["river"]}, "question"),
+    ({"top_k": "abc"}, "top_k"),
+    ({"top_k": "3"}, "top_k"),
+    ({"top_k": float("nan")}, "top_k"),
+    ({"top_k": float("inf")}, "top_k"),
+    ({"top_k": True}, "top_k"),
+    ({"top_k": 3.7}, "top_k"),
+    ({"top_k": [3]}, "top_k"),
+    ({"transcript": ["alpha.txt"]}, "transcript"),
+    ({"transcript": 5}, "transcript"),
+    ({"speaker": 5}, "speaker"),
+    ({"speaker": ["Alice"]}, "speaker"),
+])
+def test_every_wrong_type_is_one_question_error_naming_its_field(bot, kwargs, field):
+    args = {"question": "Where does Alice live?", **kwargs}
+    with pytest.raises(QuestionError) as caught:
+        bot.ask(**args)
+    assert str(caught.value).startswith(f"{field}: ")
+
+
+def test_a_whole_float_top_k_counts_as_its_number(bot):
+    assert len(bot.ask("river bread mangoes", top_k=2.0).answers) == 2

@@ -141,6 +141,21 @@ def test_ask_endpoint_filters_and_errors(client):
     assert client.predict(QUESTION, 1, "", "", api_name="/ask")["answers"]  # still up
 
 
+@pytest.mark.parametrize("args, field", [
+    ((QUESTION, 3, ["viktor-ivanov-interview"], ""), "transcript"),
+    ((QUESTION, 3, "", 5), "speaker"),
+    ((QUESTION, "abc", "", ""), "top_k"),
+    ((QUESTION, 2.5, "", ""), "top_k"),
+    ((QUESTION, True, "", ""), "top_k"),
+])
+def test_api_wrong_types_are_one_clear_error_naming_the_field(client, args, field):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as caught:
+        client.predict(*args, api_name="/ask")
+    assert str(caught.value).startswith(f"{field}: ")
+
+
 def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
     from gradio_client import handle_file
 

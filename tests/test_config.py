@@ -42,10 +42,10 @@ def test_flags_are_checked_as_the_environment_is() -> None:
 
 
 def test_good_values_at_the_bounds_pass() -> None:
-    s = Settings.from_env({"QA_BOT_NO_ANSWER_THRESHOLD": "0", "QA_BOT_TOP_K": "100",
+    s = Settings.from_env({"QA_BOT_NO_ANSWER_THRESHOLD": "0", "QA_BOT_TOP_K": "50",
                            "QA_BOT_WEIGHT_DENSE": "0", "QA_BOT_BACKEND": "torch", "QA_BOT_THREADS": "2",
                            "QA_BOT_DEVICE": "cuda:1"})
-    assert (s.no_answer_threshold, s.top_k, s.backend, s.threads) == (0.0, 100, "torch", 2)
+    assert (s.no_answer_threshold, s.top_k, s.backend, s.threads) == (0.0, 50, "torch", 2)
 
 
 @pytest.mark.parametrize("command", [["-m", "qa_bot", "ask", "anything"], ["app.py", "--port", "1"]])

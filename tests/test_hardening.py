@@ -304,7 +304,7 @@ def test_app_question_errors_are_notices_and_api_errors(holder) -> None:
         assert message in notice or "Type a question first" in notice
         assert "qa-notice-error" in notice
     for top_k, message in [("three", "top_k: must be a whole number"), (2.5, "must be a whole number"),
-                           (None, "must be a whole number"), (0, "between 1 and 50"),
+                           (True, "must be a whole number"), (0, "between 1 and 50"),
                            (10**9, "between 1 and 50")]:
         with pytest.raises(gr.Error, match=message):
             app.ask(QUESTIONS[0], top_k)
