@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import FileDataDict
 
-from qa_bot import ui
+from qa_bot import ui, web_api
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -157,7 +158,7 @@ def _top_k(value: Any) -> int:
 
 def add_transcript(path: str | None,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-    """Parse an uploaded transcript, index it and make it searchable; a bad file changes nothing.
+    """The page's upload box: parse the file, index it and make it searchable; a bad file changes nothing.
 
     Returns:
         (upload notice, corpus status, transcript filter, speaker filter, the file box).
@@ -169,14 +170,9 @@ def add_transcript(path: str | None,
     name = Path(path).name
     try:
         bot = _bot(progress)
-        if Path(name).suffix.lower() not in UPLOAD_TYPES:
-            raise QaBotError(f"{name}: not a transcript file (use {', '.join(UPLOAD_TYPES)})")
-        data = Path(path).read_bytes()
-        transcript = bot.add_transcript(name, data, progress=_progress(progress))
+        transcript = web_api.add_file(bot, path, name, UPLOAD_TYPES, _progress(progress))
     except QaBotError as exc:
-        return ui.notice_html(f"Could not add {name}; nothing was changed. {exc}"), *unchanged
-    except OSError as exc:
-        return ui.notice_html(f"Could not add {name}: {exc.strerror or exc}"), *unchanged
+        return ui.notice_html(str(exc)), *unchanged
     except Exception:  # a bug: logged with its traceback; the page says so and stays usable
         log.exception("could not add %s", name)
         return (ui.notice_html(f"Could not add {name}: something went wrong; it is logged on the server."),
@@ -185,6 +181,18 @@ def add_transcript(path: str | None,
     done = (f"Added {transcript.name}: “{transcript.title}”, {len(transcript.turns)} turns ({speakers}). "
             "It is searchable now; the transcript filter is set to it.")
     return (ui.notice_html(done, "ok"), _status(bot), *_filters(bot, transcript.name), None)
+
+
+def add_transcript_api(file: FileDataDict | None) -> web_api.Added:
+    """Add a transcript file to the corpus and index it; a rejected file is an error and changes nothing.
+
+    Args:
+        file: the transcript (.txt, .srt, .vtt, .json or .jsonl), sent with gradio_client.handle_file.
+
+    Returns:
+        {"transcript": the name to ask about it by, "turns", "speakers", "passages": searchable passages}.
+    """
+    return web_api.add_over_api(_bot, file, UPLOAD_TYPES)
 
 
 def speakers_for(transcript: str | None) -> Any:
@@ -257,7 +265,10 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
-                      api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL)
+                      api_name="upload", api_visibility="private", concurrency_limit=1,
+                      concurrency_id=INDEX_POOL)
+        gr.api(add_transcript_api, api_name="add_transcript", concurrency_limit=1,
+               concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
                   show_progress="full")
