@@ -111,3 +111,14 @@ def test_a_path_on_the_server_is_refused_not_read(client, served, sent):
     with pytest.raises(AppError, match="handle_file"):
         client.predict(sent, api_name="/add_transcript")
     assert "secret.txt" not in _bot().transcripts and not (served[1] / "secret.txt").exists()
+
+
+# ------------------------------------------------------------------------------------------ /ask
+def test_ask_with_an_unknown_speaker_is_an_error_listing_the_known_ones(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="speaker: no speaker named 'Bob'") as caught:
+        client.predict("Where do you live?", 3, "", "Bob", api_name="/ask")
+    assert all(name in str(caught.value) for name in _bot().speakers())
+    got = client.predict("Where do you live?", 3, "", "alice", api_name="/ask")
+    assert got["answers"] and {a["speaker"] for a in got["answers"]} == {"Alice"}
