@@ -142,7 +142,7 @@ def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") 
         bot = _bot()
         return dict(bot.ask(question, _top_k(top_k), _scope(transcript), _scope(speaker)).to_dict())
     except QaBotError as exc:
-        raise gr.Error(str(exc)) from None
+        raise web_api.input_error(exc, "ask") from None
 
 
 def _top_k(value: Any) -> int:

@@ -8,6 +8,7 @@ tests check the API's contract, not the model.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 
 import pytest
@@ -122,3 +123,40 @@ def test_ask_with_an_unknown_speaker_is_an_error_listing_the_known_ones(client):
     assert all(name in str(caught.value) for name in _bot().speakers())
     got = client.predict("Where do you live?", 3, "", "alice", api_name="/ask")
     assert got["answers"] and {a["speaker"] for a in got["answers"]} == {"Alice"}
+
+
+# ------------------------------------------------------------------------------------- the log
+@pytest.mark.parametrize(("args", "message"), [
+    (("   ", 3, "", ""), "question: it is empty"),
+    (("why " * 1000, 3, "", ""), "question: longer than"),
+    (("Where do you live?", 3, "nope", ""), "transcript: no transcript named 'nope'"),
+    (("Where do you live?", 3, "", "Bob"), "speaker: no speaker named 'Bob'"),
+    (("Where do you live?", 0, "", ""), "top_k: must be between 1 and 50"),
+])
+def test_an_input_error_logs_one_line_and_no_traceback(client, capfd, caplog, args, message):
+    from gradio_client.exceptions import AppError
+
+    _bot()  # loaded: nothing else is logged meanwhile
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO, logger="qa_bot"), pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/ask")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "gradio.exceptions.Error" not in out + err
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("qa_bot")]
+    assert len(lines) == 1 and lines[0].startswith("ask: ") and message in lines[0]
+    assert "\n" not in lines[0] and len(lines[0]) < 400
+
+
+def test_a_rejected_upload_logs_one_line_and_no_traceback(client, capfd, caplog, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"turns": [', encoding="utf-8")
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO, logger="qa_bot"), pytest.raises(AppError):
+        client.predict(handle_file(bad), api_name="/add_transcript")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("qa_bot")]
+    assert len(lines) == 1 and lines[0].startswith("add_transcript: Could not add broken.json")
