@@ -535,6 +535,7 @@ def test_wire_bad_questions_are_clear_errors_and_the_app_stays_up(client, served
 @pytest.mark.e2e
 def test_wire_bad_uploads_are_clear_errors_and_change_nothing(client, served, tmp_path: Path) -> None:
     from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
 
     bot = served[1]
     before = snapshot(bot)
@@ -543,12 +544,14 @@ def test_wire_bad_uploads_are_clear_errors_and_change_nothing(client, served, tm
                                                                  "truncated.json"}]:
         path = tmp_path / name
         path.write_bytes(data)
-        notice, *_ = client.predict(handle_file(path), api_name="/add_transcript")
+        with pytest.raises(AppError) as caught:
+            client.predict(handle_file(path), api_name="/add_transcript")
+        notice = str(caught.value)
         assert f"Could not add {name}; nothing was changed" in notice and message in notice
     dup = tmp_path / "alpha.txt"
     dup.write_text(GOOD_UPLOAD)
-    notice, *_ = client.predict(handle_file(dup), api_name="/add_transcript")
-    assert "already in the corpus" in notice
+    with pytest.raises(AppError, match="already in the corpus"):
+        client.predict(handle_file(dup), api_name="/add_transcript")
     assert snapshot(bot) == before
 
 
@@ -565,11 +568,15 @@ def test_wire_traversal_file_name_never_leaves_the_corpus(client, served, tmp_pa
                                                                    "text/plain")}).json()[0]
         assert ".." not in Path(uploaded).name
     from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
 
-    notice, *_ = client.predict(handle_file(uploaded), api_name="/add_transcript")
+    try:
+        added = client.predict(handle_file(uploaded), api_name="/add_transcript")
+        assert ".." not in added["transcript"] and added["transcript"] in bot.transcripts
+    except AppError as exc:
+        assert "not an acceptable file name" in str(exc)
     written = {k for k in tree(bot.corpus.parent)} - set(around)
     assert all(k.startswith("corpus/") or k.startswith("index/") for k in written), written
-    assert "Added" in notice or "not an acceptable file name" in notice
     assert not (bot.corpus.parent.parent / "evil.txt").exists()
 
 
