@@ -22,6 +22,7 @@ from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
 from qa_bot.errors import QaBotError, QuestionError
+from qa_bot.startup import serving_line
 
 log = logging.getLogger("qa_bot.app")
 
@@ -295,8 +296,16 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     for warning in exposure_warnings(host, share, auth):
         log.warning(warning)
     HOLDER.start()
-    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
-                      theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
+    # gradio's own lines say "set `share=True` in `launch()`": quiet, and ours names --share instead
+    block = not kwargs.pop("prevent_thread_lock", False)
+    kwargs.setdefault("quiet", True)
+    launched = app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
+                          theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes,
+                          prevent_thread_lock=True, **kwargs)
+    print(serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
+    if block:
+        app.block_thread()
+    return launched
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
