@@ -244,7 +244,9 @@ class QaBot:
         if not text:
             raise QuestionError("question: it is empty")
         if len(text) > self.settings.max_question_chars:
-            raise QuestionError(f"question: longer than {self.settings.max_question_chars:,} characters")
+            limit = self.settings.max_question_chars
+            raise QuestionError(f"question: longer than {limit:,} characters; "
+                                f"shorten it to {limit:,} characters")
         text = _clean_question(text)
         if not any(c.isalnum() for c in text):
             raise QuestionError("question: it has no words to search for")

@@ -176,10 +176,11 @@ def test_control_characters_in_a_question_are_dropped_and_it_is_answered(bot: Qa
 @pytest.mark.parametrize("length", [2_001, 10_000, 250_000, 5_000_000])
 def test_overlong_question_is_one_clear_error_and_quick(bot: QaBot, length: int) -> None:
     question = ("Does Alice love mangoes? " * (length // 25 + 1))[:length]
+    too_long = r"^question: longer than 2,000 characters; shorten it to 2,000 characters$"
     began = time.perf_counter()
-    with pytest.raises(QuestionError, match=r"^question: longer than 2,000 characters$"):
+    with pytest.raises(QuestionError, match=too_long):
         bot.ask(question)
-    with pytest.raises(QuestionError, match=r"^question: longer than 2,000 characters$"):
+    with pytest.raises(QuestionError, match=too_long):
         bot.ask("x" * length)
     assert time.perf_counter() - began < 2.0
     assert bot.ask(QUESTIONS[0]).top is not None  # still answers

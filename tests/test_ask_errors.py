@@ -1,5 +1,6 @@
-"""An unknown speaker is an error listing the known ones, as an unknown transcript is: in the
-Python API and the CLI here, over HTTP in test_http_api.py."""
+"""Errors of ask that say what to do: an unknown speaker lists the known ones, as an unknown
+transcript does (Python API and CLI here, over HTTP in test_http_api.py); a too-long question says
+how long it may be."""
 
 from __future__ import annotations
 
@@ -77,3 +78,17 @@ def test_cli_unknown_speaker_prints_one_line_and_exits_2(corpus, tmp_path, monke
     assert code == 2 and out.getvalue() == ""
     assert len(lines) == 1 and lines[0].startswith("qa-bot: error: speaker: no speaker named 'Bob'")
     assert "Alice" in lines[0]
+
+
+# ------------------------------------------------------------------------ what the notices say
+@pytest.mark.parametrize("limit", [2000, 120])
+def test_a_too_long_question_says_what_to_do(corpus, tmp_path, limit):
+    from qa_bot.config import Settings
+
+    bot = qa_bot.load(corpus, tmp_path / "index", settings=Settings(max_question_chars=limit),
+                      embedder=FakeEmbedder())
+    with pytest.raises(QuestionError) as caught:
+        bot.ask("why " * limit)
+    assert str(caught.value) == (f"question: longer than {limit:,} characters; "
+                                 f"shorten it to {limit:,} characters")
+    assert bot.ask("why " * (limit // 4 - 2) + "mangoes").answers  # within the limit, it is asked
