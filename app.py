@@ -10,19 +10,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from gradio.data_classes import FileDataDict
 
+from qa_bot import startup as first_run
 from qa_bot import ui, web_api
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
 from qa_bot.errors import QaBotError, QuestionError
-from qa_bot.startup import serving_line
 
 log = logging.getLogger("qa_bot.app")
 
@@ -99,6 +99,18 @@ def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: 
         message = f"Could not load the corpus {HOLDER.corpus}: {exc}"
         return ui.notice_html(message), gr.skip(), gr.skip()
     return (_status(bot), *_filters(bot))
+
+
+def loading_status() -> Iterator[Any]:
+    """The status line while the bot loads (what is being prepared, how far, for how long), then
+    the loaded one: startup's too, so that a late loading line never stays behind it."""
+    yield from first_run.loading_statuses(HOLDER)
+    yield _status(HOLDER.get()) if HOLDER.ready else gr.skip()  # a failure: startup says so
+
+
+def waiting_notice() -> Any:
+    """At once, beside a question asked while the bot loads: it is queued, not lost."""
+    return ui.notice_html(first_run.WAITING, "ok") if HOLDER.loading else gr.skip()
 
 
 def respond(message: str, history: list[dict[str, Any]] | None, transcript: str | None = ALL,
@@ -218,7 +230,7 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
     with gr.Blocks(title="qa_bot — ask the transcripts") as demo:
         gr.Markdown("## qa_bot — ask the transcripts\nAsk in plain language; every answer is the "
                     "speaker's exact words, who said them, in reply to which question, and where.")
-        status = gr.HTML(ui.notice_html("Loading the model and the index…", "ok"), elem_id="qa-status",
+        status = gr.HTML(first_run.loading_html(), elem_id="qa-status",
                          min_height=64)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -257,10 +269,14 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
+        waiting: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+        question.submit(waiting_notice, None, notice, **waiting)
+        send.click(waiting_notice, None, notice, **waiting)
         question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond",
                         **asking)
         send.click(respond, inputs, outputs, api_visibility="private", **asking)
         for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
+            button.click(waiting_notice, None, notice, **waiting)
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
                 respond, inputs, outputs, api_visibility="private", **asking)
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
@@ -271,8 +287,11 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         gr.api(add_transcript_api, api_name="add_transcript", concurrency_limit=1,
                concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
+        # The status line says what is loading itself: gradio's bar would cover it with "0 passages".
+        demo.load(loading_status, None, status, api_visibility="private", show_progress="hidden",
+                  concurrency_limit=None)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="full")
+                  show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
@@ -299,10 +318,10 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     # gradio's own lines say "set `share=True` in `launch()`": quiet, and ours names --share instead
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("quiet", True)
-    launched = app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
-                          theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes,
-                          prevent_thread_lock=True, **kwargs)
-    print(serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
+    launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
+                          css=ui.CSS + first_run.CSS, theme=gr.themes.Soft(),
+                          max_file_size=settings.max_file_bytes, prevent_thread_lock=True, **kwargs)
+    print(first_run.serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
     if block:
         app.block_thread()
     return launched

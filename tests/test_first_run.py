@@ -73,3 +73,75 @@ def test_make_test_output_stays_pytest_s(checkout):
     make(checkout, "run")
     assert [line for line in make(checkout, "test") if "qa_bot: " in line] == []
     assert "1 passed in 0.01s" in make(checkout, "test")
+
+
+# ------------------------------------------------------------------------------ the page, loading
+@pytest.fixture
+def loading(tmp_path, monkeypatch):
+    """The app's holder, its load held back until the test releases it; yields (holder, release)."""
+    import threading
+
+    import app
+    from conftest import TALKS, FakeEmbedder, write_corpus
+
+    previous = app.HOLDER
+    holder = app.configure(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
+    gate = threading.Event()
+    build = holder._build
+
+    def held() -> None:
+        gate.wait(30)
+        build()
+
+    monkeypatch.setattr(holder, "_build", held)
+    holder.start()
+    try:
+        yield holder, gate.set
+    finally:
+        gate.set()
+        app.HOLDER = previous
+
+
+def test_the_status_says_the_model_is_being_prepared_never_0_passages():
+    from qa_bot import startup
+
+    first = startup.loading_html(0, 0, "Loading the model and the index", 3.2)
+    assert "Preparing the model and the index (first run only)…" in first and "(3 s)" in first
+    assert "passages" not in first
+    counting = startup.loading_html(120, 4000, "Embedding the transcripts", 12)
+    assert "Embedding the transcripts: 120 of 4,000 passages" in counting
+    assert startup.loading_html(desc="<b>x</b>", total=1).count("<b>") == 0  # text, never markup
+
+
+def test_the_status_line_follows_the_load_then_shows_the_corpus(loading):
+    import app
+
+    holder, release = loading
+    assert holder.loading and not holder.ready
+    statuses = app.loading_status()
+    first = next(statuses)
+    assert "Preparing the model and the index (first run only)" in first and "0 passages" not in first
+    holder.progress = (5, 20, "Embedding the transcripts")
+    assert "5 of 20 passages" in next(statuses)
+    release()
+    rest = list(statuses)
+    assert "2 transcripts" in rest[-1] and "Preparing" not in rest[-1]
+    assert holder.ready and not holder.loading
+
+
+def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
+    import app
+
+    holder, release = loading
+    notice = app.waiting_notice()
+    assert "Waiting for the model to load" in notice and "queued" in notice
+    reports: list[tuple] = []
+
+    def progress(value, desc=None, **_):
+        reports.append((value, desc))
+        release()  # the load goes on once the question waits
+
+    history, *_ = app.respond("Where does Alice live?", [], app.ALL, app.ALL, 3, progress=progress)
+    assert reports and reports[0][0] is None  # a spinner while nothing counts: no "0 passages"
+    assert "Lisbon" in history[-1]["content"]
+    assert not isinstance(app.waiting_notice(), str)  # loaded: nothing to say (gr.skip)
