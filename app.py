@@ -110,7 +110,7 @@ def loading_status() -> Iterator[Any]:
 
 def waiting_notice() -> Any:
     """At once, beside a question asked while the bot loads: it is queued, not lost."""
-    return ui.notice_html(first_run.WAITING, "ok") if HOLDER.loading else gr.skip()
+    return first_run.waiting_html() if HOLDER.loading else gr.skip()
 
 
 def respond(message: str, history: list[dict[str, Any]] | None, transcript: str | None = ALL,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .ui import esc
+from .ui import esc, notice_html
 
 PREPARING = "Preparing the model and the index (first run only)…"
 WAITING = ("Waiting for the model to load (first run only)… your question is queued and is "
@@ -32,8 +32,14 @@ def loading_html(done: int = 0, total: int = 0, desc: str = "", seconds: float |
         text += f" {desc or 'Embedding the transcripts'}: {done:,} of {total:,} passages"
     if seconds is not None:
         text += f" ({seconds:.0f} s)"
-    return (f'<div class="qa-status qa-loading" role="status"><span class="qa-spinner"></span>'
+    return (f'<div class="qa-loading" role="status"><span class="qa-spinner"></span>'
             f"{esc(text)}</div>")
+
+
+def waiting_html() -> str:
+    """The notice beside a question asked while the bot loads; styled to stay readable under the
+    pending answer's overlay (see CSS)."""
+    return f'<div class="qa-waiting">{notice_html(WAITING, "ok")}</div>'
 
 
 def loading_statuses(holder: Any, every: float = 0.5) -> Iterator[str]:
@@ -45,9 +51,13 @@ def loading_statuses(holder: Any, every: float = 0.5) -> Iterator[str]:
 
 
 CSS = """
-.qa-loading { color: var(--body-text-color); }
+.qa-loading { font-size: 13px; color: var(--body-text-color); }
 .qa-spinner { display: inline-block; width: 10px; height: 10px; margin-right: 8px; vertical-align: -1px;
   border: 2px solid currentColor; border-right-color: transparent; border-radius: 50%;
   animation: qa-spin 0.8s linear infinite; }
 @keyframes qa-spin { to { transform: rotate(360deg); } }
+/* The waiting notice is an output of the pending answer too: gradio would dim it to 20 % and
+   cover it; it is the one thing to read meanwhile. */
+#qa-notice .pending:has(.qa-waiting) { opacity: 1 !important; }
+#qa-notice:has(.qa-waiting) [data-testid="status-tracker"] { display: none; }
 """

@@ -81,8 +81,9 @@ def loading(tmp_path, monkeypatch):
     """The app's holder, its load held back until the test releases it; yields (holder, release)."""
     import threading
 
-    import app
     from conftest import TALKS, FakeEmbedder, write_corpus
+
+    import app
 
     previous = app.HOLDER
     holder = app.configure(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
@@ -108,6 +109,7 @@ def test_the_status_says_the_model_is_being_prepared_never_0_passages():
     first = startup.loading_html(0, 0, "Loading the model and the index", 3.2)
     assert "Preparing the model and the index (first run only)…" in first and "(3 s)" in first
     assert "passages" not in first
+    assert "qa-status" not in first  # the class the browser tests wait on: loaded
     counting = startup.loading_html(120, 4000, "Embedding the transcripts", 12)
     assert "Embedding the transcripts: 120 of 4,000 passages" in counting
     assert startup.loading_html(desc="<b>x</b>", total=1).count("<b>") == 0  # text, never markup
@@ -132,7 +134,7 @@ def test_the_status_line_follows_the_load_then_shows_the_corpus(loading):
 def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
     import app
 
-    holder, release = loading
+    _holder, release = loading
     notice = app.waiting_notice()
     assert "Waiting for the model to load" in notice and "queued" in notice
     reports: list[tuple] = []
