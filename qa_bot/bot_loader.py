@@ -43,6 +43,9 @@ class BotHolder:
             self._bot = QaBot.open(self.corpus, self.index_dir, settings, self.embedder, progress=report)
             for error in self._bot.errors:
                 log.warning("skipped %s", error)
+            # the terminal's counterpart of the page's status line: a slow first start ends here
+            log.info("ready: %d transcripts, %d passages, in %.0f s", len(self._bot.transcripts),
+                     len(self._bot.index.chunks), time.monotonic() - self.started)
         except Exception as exc:  # shown in the page; the next call tries again
             log.exception("could not open %s", self.corpus)
             self._error = exc

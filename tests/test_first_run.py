@@ -5,6 +5,7 @@ being prepared while it loads, never "0 passages"."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -147,3 +148,18 @@ def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
     assert reports and reports[0][0] is None  # a spinner while nothing counts: no "0 passages"
     assert "Lisbon" in history[-1]["content"]
     assert not isinstance(app.waiting_notice(), str)  # loaded: nothing to say (gr.skip)
+
+
+def test_the_terminal_says_when_the_load_is_done(tmp_path, caplog):
+    import logging
+
+    from conftest import TALKS, FakeEmbedder, write_corpus
+
+    from qa_bot.bot_loader import BotHolder
+
+    holder = BotHolder(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
+    with caplog.at_level(logging.INFO, logger="qa_bot"):
+        bot = holder.get()
+    ready = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ready: ")]
+    assert len(ready) == 1
+    assert re.fullmatch(rf"ready: 2 transcripts, {len(bot.index.chunks)} passages, in \d+ s", ready[0])
