@@ -9,21 +9,24 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test index lint bench eval clean train
 
+# A first run is slow and pip is quiet: one line per step says what is happening meanwhile.
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	@echo "qa_bot: installing dependencies into $(VENV) (about 2 minutes, first run only)…"
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
 
 embeddings/manifest.json: | $(STAMP)
-	$(BIN)/python -m qa_bot index
+	@echo "qa_bot: building the index of corpus/ (first run only)…"
+	@$(BIN)/python -m qa_bot index
 
 index: $(STAMP)
 	$(BIN)/python -m qa_bot index
 
 run: $(STAMP) embeddings/manifest.json
-	$(BIN)/python app.py
+	@$(BIN)/python app.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -11,13 +11,15 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import gradio as gr
+from gradio.data_classes import FileDataDict
 
-from qa_bot import ui
+from qa_bot import startup as first_run
+from qa_bot import ui, web_api
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -100,6 +102,18 @@ def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: 
     return (_status(bot), *_filters(bot))
 
 
+def loading_status() -> Iterator[Any]:
+    """The status line while the bot loads (what is being prepared, how far, for how long), then
+    the loaded one: startup's too, so that a late loading line never stays behind it."""
+    yield from first_run.loading_statuses(HOLDER)
+    yield _status(HOLDER.get()) if HOLDER.ready else gr.skip()  # a failure: startup says so
+
+
+def waiting_notice() -> Any:
+    """At once, beside a question asked while the bot loads: it is queued, not lost."""
+    return first_run.waiting_html() if HOLDER.loading else gr.skip()
+
+
 def respond(message: str, history: list[dict[str, Any]] | None, transcript: str | None = ALL,
             speaker: str | None = ALL, top_k: float = 3,
             progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -142,12 +156,12 @@ def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") 
         bot = _bot()
         return dict(bot.ask(question, top_k, _scope(transcript), _scope(speaker)).to_dict())
     except QaBotError as exc:
-        raise gr.Error(str(exc)) from None
+        raise web_api.input_error(exc, "ask") from None
 
 
 def add_transcript(path: str | None,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-    """Parse an uploaded transcript, index it and make it searchable; a bad file changes nothing.
+    """The page's upload box: parse the file, index it and make it searchable; a bad file changes nothing.
 
     Returns:
         (upload notice, corpus status, transcript filter, speaker filter, the file box).
@@ -159,14 +173,9 @@ def add_transcript(path: str | None,
     name = Path(path).name
     try:
         bot = _bot(progress)
-        if Path(name).suffix.lower() not in UPLOAD_TYPES:
-            raise QaBotError(f"{name}: not a transcript file (use {', '.join(UPLOAD_TYPES)})")
-        data = Path(path).read_bytes()
-        transcript = bot.add_transcript(name, data, progress=_progress(progress))
+        transcript = web_api.add_file(bot, path, name, UPLOAD_TYPES, _progress(progress))
     except QaBotError as exc:
-        return ui.notice_html(f"Could not add {name}; nothing was changed. {exc}"), *unchanged
-    except OSError as exc:
-        return ui.notice_html(f"Could not add {name}: {exc.strerror or exc}"), *unchanged
+        return ui.notice_html(str(exc)), *unchanged
     except Exception:  # a bug: logged with its traceback; the page says so and stays usable
         log.exception("could not add %s", name)
         return (ui.notice_html(f"Could not add {name}: something went wrong; it is logged on the server."),
@@ -175,6 +184,18 @@ def add_transcript(path: str | None,
     done = (f"Added {transcript.name}: “{transcript.title}”, {len(transcript.turns)} turns ({speakers}). "
             "It is searchable now; the transcript filter is set to it.")
     return (ui.notice_html(done, "ok"), _status(bot), *_filters(bot, transcript.name), None)
+
+
+def add_transcript_api(file: FileDataDict | None) -> web_api.Added:
+    """Add a transcript file to the corpus and index it; a rejected file is an error and changes nothing.
+
+    Args:
+        file: the transcript (.txt, .srt, .vtt, .json or .jsonl), sent with gradio_client.handle_file.
+
+    Returns:
+        {"transcript": the name to ask about it by, "turns", "speakers", "passages": searchable passages}.
+    """
+    return web_api.add_over_api(_bot, file, UPLOAD_TYPES)
 
 
 def speakers_for(transcript: str | None) -> Any:
@@ -199,7 +220,7 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
     with gr.Blocks(title="qa_bot — ask the transcripts") as demo:
         gr.Markdown("## qa_bot — ask the transcripts\nAsk in plain language; every answer is the "
                     "speaker's exact words, who said them, in reply to which question, and where.")
-        status = gr.HTML(ui.notice_html("Loading the model and the index…", "ok"), elem_id="qa-status",
+        status = gr.HTML(first_run.loading_html(), elem_id="qa-status",
                          min_height=64)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -238,19 +259,29 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
+        waiting: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+        question.submit(waiting_notice, None, notice, **waiting)
+        send.click(waiting_notice, None, notice, **waiting)
         question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond",
                         **asking)
         send.click(respond, inputs, outputs, api_visibility="private", **asking)
         for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
+            button.click(waiting_notice, None, notice, **waiting)
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
                 respond, inputs, outputs, api_visibility="private", **asking)
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
-                      api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL)
+                      api_name="upload", api_visibility="private", concurrency_limit=1,
+                      concurrency_id=INDEX_POOL)
+        gr.api(add_transcript_api, api_name="add_transcript", concurrency_limit=1,
+               concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
+        # The status line says what is loading itself: gradio's bar would cover it with "0 passages".
+        demo.load(loading_status, None, status, api_visibility="private", show_progress="hidden",
+                  concurrency_limit=None)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="full")
+                  show_progress="hidden")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
@@ -274,8 +305,16 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     for warning in exposure_warnings(host, share, auth):
         log.warning(warning)
     HOLDER.start()
-    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
-                      theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
+    # gradio's own lines say "set `share=True` in `launch()`": quiet, and ours names --share instead
+    block = not kwargs.pop("prevent_thread_lock", False)
+    kwargs.setdefault("quiet", True)
+    launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
+                          css=ui.CSS + first_run.CSS, theme=gr.themes.Soft(),
+                          max_file_size=settings.max_file_bytes, prevent_thread_lock=True, **kwargs)
+    print(first_run.serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
+    if block:
+        app.block_thread()
+    return launched
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -232,10 +232,10 @@ def _upload(url: str, auth: tuple[str, str] | None) -> str:
         path.write_text(UPLOAD, encoding="utf-8")
         began = time.perf_counter()
         try:
-            notice = client.predict(handle_file(str(path)), api_name="/add_transcript")[0]
+            added = client.predict(handle_file(str(path)), api_name="/add_transcript")
             took = time.perf_counter() - began
-            if "Added" not in notice:
-                return f"error: {re.sub('<[^>]+>', '', notice)[:200]}"
+            if added.get("transcript") != path.name:
+                return f"error: added {str(added)[:200]}"
             found = client.predict("Where do the cranes spend the winter?", 1, path.stem, "",
                                    api_name="/ask")
             if "southern Spain" not in found["answers"][0]["quote"]:

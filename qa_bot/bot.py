@@ -30,6 +30,7 @@ from .transcripts import (
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
 MAX_NAME_BYTES = 200  # file names past this fail on common file systems once ".upload" is added
+MAX_LISTED = 20  # known speakers named in an error; a corpus can have hundreds
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI terminal escapes
 
 
@@ -83,6 +84,7 @@ class QaBot:
         self._refresh_lock = threading.RLock()  # one refresh or addition at a time
         self._index: index_mod.Index | None = None
         self._retriever: Retriever | None = None
+        self._speakers: dict[str | None, list[str]] = {}  # per transcript scope, for this index
 
     @classmethod
     def open(cls, corpus: str | Path = DEFAULT_CORPUS, index_dir: str | Path | None = None,
@@ -131,6 +133,7 @@ class QaBot:
                 self.report = report
                 self._index = index
                 self._retriever = retriever
+                self._speakers = {}
         return report
 
     def retriever(self, settings: Settings | None = None) -> Retriever:
@@ -184,11 +187,31 @@ class QaBot:
 
     def speakers(self, transcript: str | None = None) -> list[str]:
         """Names of the speakers with quotable words, in order of first appearance."""
-        seen: dict[str, None] = {}
-        for chunk in self.index.chunks:
-            if chunk.speaker and (transcript is None or chunk.transcript == transcript):
-                seen.setdefault(chunk.speaker)
-        return list(seen)
+        with self._lock:
+            cache, chunks = self._speakers, self.index.chunks
+        if transcript not in cache:  # a pass over every chunk: once per scope and index
+            seen: dict[str, None] = {}
+            for chunk in chunks:
+                if chunk.speaker and (transcript is None or chunk.transcript == transcript):
+                    seen.setdefault(chunk.speaker)
+            cache[transcript] = list(seen)
+        return list(cache[transcript])
+
+    def resolve_speaker(self, name: str | None, transcript: str | None = None) -> str | None:
+        """A speaker's name as the transcripts spell it, from any case; QuestionError when no one
+        of that name has words to search (in ``transcript``, a resolved name, when given)."""
+        wanted = " ".join((name or "").split())
+        if not wanted:
+            return None
+        known = self.speakers(transcript)
+        found = {s.casefold(): s for s in known}.get(wanted.casefold())
+        if found is not None:
+            return found
+        listed = ", ".join(known[:MAX_LISTED]) or "none"
+        if len(known) > MAX_LISTED:
+            listed += f" (and {len(known) - MAX_LISTED} more)"
+        where = f" in {transcript}" if transcript else ""
+        raise QuestionError(f"speaker: no speaker named {wanted[:80]!r}{where} (known: {listed})")
 
     def resolve_transcript(self, name: str | None) -> str | None:
         """A transcript's name from its file name or stem; QuestionError when unknown."""
@@ -216,7 +239,8 @@ class QaBot:
             The result: ``no_answer`` is true when nothing relevant was found.
 
         Raises:
-            QuestionError: the question is empty or too long, or the scope is unknown.
+            QuestionError: the question is empty or too long, or the scope (transcript or
+                speaker) is unknown; the message lists the known ones.
         """
         text = inputs.question_text(question)
         top_k = inputs.top_k(top_k, self.settings.top_k)
@@ -224,16 +248,19 @@ class QaBot:
         if not text:
             raise QuestionError("question: it is empty")
         if len(text) > self.settings.max_question_chars:
-            raise QuestionError(f"question: longer than {self.settings.max_question_chars:,} characters")
+            limit = self.settings.max_question_chars
+            raise QuestionError(f"question: longer than {limit:,} characters; "
+                                f"shorten it to {limit:,} characters")
         text = _clean_question(text)
         if not any(c.isalnum() for c in text):
             raise QuestionError("question: it has no words to search for")
         with self._lock:
             scope = self.resolve_transcript(transcript)
             retriever, index, transcripts = self._retriever, self.index, self.transcripts
+        speaker = self.resolve_speaker(speaker, scope)
         assert retriever is not None
         query = self.embedder.encode([text])[0]
-        hits = retriever.search(query, text, top_k * 4, scope, speaker or None)
+        hits = retriever.search(query, text, top_k * 4, scope, speaker)
         return assemble(text, hits, index, transcripts, top_k, self.settings.no_answer_threshold,
                         self.settings.whole_turn_chars)
 

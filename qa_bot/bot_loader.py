@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class BotHolder:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.progress: tuple[int, int, str] = (0, 0, "Loading the model and the index")
+        self.started = time.monotonic()  # of the current load, for the page's "(12 s)"
 
     def _build(self) -> None:
         from .bot import QaBot
@@ -41,6 +43,9 @@ class BotHolder:
             self._bot = QaBot.open(self.corpus, self.index_dir, settings, self.embedder, progress=report)
             for error in self._bot.errors:
                 log.warning("skipped %s", error)
+            # the terminal's counterpart of the page's status line: a slow first start ends here
+            log.info("ready: %d transcripts, %d passages, in %.0f s", len(self._bot.transcripts),
+                     len(self._bot.index.chunks), time.monotonic() - self.started)
         except Exception as exc:  # shown in the page; the next call tries again
             log.exception("could not open %s", self.corpus)
             self._error = exc
@@ -49,9 +54,20 @@ class BotHolder:
         with self._lock:
             if self._thread is None or (not self._thread.is_alive() and self._bot is None):
                 self._error = None
+                self.started = time.monotonic()
                 self._thread = threading.Thread(target=self._build, name="qa-bot-load", daemon=True)
                 self._thread.start()
             return self._thread
+
+    @property
+    def loading(self) -> bool:
+        """True while the bot is being built: the page says so, and questions wait for it."""
+        thread = self._thread
+        return self._bot is None and thread is not None and thread.is_alive()
+
+    @property
+    def ready(self) -> bool:
+        return self._bot is not None
 
     def get(self, progress: Callable[..., Any] | None = None) -> Any:
         """The bot, building it first if need be; raises what building it raised."""
@@ -61,7 +77,10 @@ class BotHolder:
         while thread.is_alive():
             if progress is not None:
                 done, total, desc = self.progress
-                progress((done, total or None), desc=desc, unit="passages")
+                if total:
+                    progress((done, total), desc=desc, unit="passages")
+                else:  # nothing to count yet: a spinner, not "0 passages" (which reads as none)
+                    progress(None, desc=desc)
             thread.join(0.25)
         if self._bot is None:
             error = self._error or RuntimeError("the bot did not load")

@@ -164,10 +164,9 @@ def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
               "near the lagoons.", "start": 4.5}]
     path = tmp_path / "cranes.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
-    outputs = client.predict(handle_file(path), api_name="/add_transcript")
-    notice, status, transcript, _speaker, _file = outputs
-    assert "Added cranes.jsonl" in notice and "searchable" in notice
-    assert "2 transcripts" in status and transcript["value"] == "cranes.jsonl"
+    added = client.predict(handle_file(path), api_name="/add_transcript")
+    assert added["transcript"] == "cranes.jsonl" and added["turns"] == 2
+    assert "Alice Moreau" in added["speakers"] and added["passages"] >= 1
     assert (served[1] / "cranes.jsonl").read_bytes() == path.read_bytes()
     got = client.predict("Where do cranes spend the winter?", 3, "cranes", "", api_name="/ask")
     top = got["answers"][0]
@@ -184,10 +183,14 @@ def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, t
 
     bad = tmp_path / "broken.json"
     bad.write_text('{"turns": [', encoding="utf-8")
-    notice, *_ = client.predict(handle_file(bad), api_name="/add_transcript")
-    assert "Could not add broken.json; nothing was changed" in notice
-    assert "broken.json:1: invalid JSON" in notice
-    assert 'qa-notice-error' in notice
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as caught:
+        client.predict(handle_file(bad), api_name="/add_transcript")
+    assert "Could not add broken.json; nothing was changed" in str(caught.value)
+    assert "broken.json:1: invalid JSON" in str(caught.value)
+    notice, *_ = app.add_transcript(str(bad))  # the page's upload box says the same in a notice
+    assert "broken.json:1: invalid JSON" in notice and 'qa-notice-error' in notice
     assert sorted(p.name for p in served[1].iterdir()) == before
     assert set(app.HOLDER.get().transcripts) == names
     assert client.predict(QUESTION, 1, "", "", api_name="/ask")["answers"]  # still up

@@ -286,7 +286,7 @@ def test_upload_type_and_origin_are_checked_by_the_server(served, http):
     html = http.post("gradio_api/upload", files={"files": ("page.html", b"<script>alert(1)</script>",
                                                            "text/html")}).json()[0]
     result = call(http, "add_transcript", [{"path": html, "meta": {"_type": "gradio.FileData"}}])
-    assert result.startswith("error") and "Invalid file type" in result
+    assert result.startswith("error") and "page.html: not a transcript file" in result
     for path in ("/etc/passwd", str(served[1] / "secret.txt"), str(corpus / "alpha.txt"),
                  str(ROOT / "app.py")):
         result = call(http, "add_transcript", [{"path": path, "meta": {"_type": "gradio.FileData"}}])
