@@ -299,6 +299,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="folder of transcripts (default: corpus/)")
     parser.add_argument("--index", type=Path, default=HOLDER.index_dir, dest="index_dir",
                         help="where the corpus's index is saved (default corpus: embeddings/)")
+    parser.add_argument("--uploads", type=Path, default=None,
+                        help="where added transcripts are kept (env QA_BOT_UPLOADS; default: INDEX/uploads)")
     parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
     parser.add_argument("--share", action="store_true", help="also serve through a public share link")
     parser.add_argument("--concurrency", type=_positive,
@@ -322,12 +324,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.getLogger("qa_bot").setLevel(logging.INFO)
     args = parse_args(argv)
     try:
-        settings = Settings.from_env(model=args.model)
+        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None)
         auth = auth_from_env()
     except QaBotError as exc:
         raise SystemExit(f"app.py: error: {exc}") from None
     if not args.corpus.is_dir():
         raise SystemExit(f"app.py: error: --corpus: {args.corpus} is not a folder")
+    try:  # a bad uploads folder is an error now, not a page that cannot load
+        from qa_bot.bot import default_index_dir
+        from qa_bot.uploads import uploads_dir
+
+        uploads_dir(settings, args.corpus, args.index_dir or default_index_dir(args.corpus))
+    except QaBotError as exc:
+        raise SystemExit(f"app.py: error: {exc}") from None
     configure(args.corpus, args.index_dir, settings)
     page = demo if args.concurrency == CONCURRENCY else build_demo(args.concurrency)
     serve(page, args.host, args.port, args.share, auth=auth)

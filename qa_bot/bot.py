@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index as index_mod
+from . import uploads
 from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
@@ -75,7 +76,9 @@ class QaBot:
         self.index_dir = index_dir
         self.settings = settings
         self.embedder = embedder
+        self.uploads = uploads.uploads_dir(settings, corpus, index_dir)
         self.transcripts: dict[str, Transcript] = {}
+        self.uploaded: tuple[str, ...] = ()  # the transcripts that are uploads, removable
         self.errors: list[TranscriptError] = []
         self.report = index_mod.SyncReport()
         self._lock = threading.RLock()  # held only to swap or read the loaded state
@@ -116,6 +119,9 @@ class QaBot:
         are answered from the index as it was."""
         with self._refresh_lock:
             transcripts, errors = load_corpus(self.corpus, self.settings.max_file_bytes)
+            added, failed = uploads.load_uploads(self.uploads, {t.name for t in transcripts},
+                                                 self.settings.max_file_bytes)
+            transcripts, errors = transcripts + added, errors + failed
             index, report = index_mod.sync(transcripts, self.index_dir, self.embedder,
                                            self.settings, progress, save)
             by_name = {t.name: t for t in transcripts}
@@ -125,6 +131,7 @@ class QaBot:
             retriever.prepare()
             with self._lock:
                 self.transcripts = by_name
+                self.uploaded = tuple(t.name for t in added)
                 self.errors = errors
                 self.report = report
                 self._index = index
@@ -141,11 +148,11 @@ class QaBot:
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
                        progress: index_mod.Progress | None = None) -> Transcript:
-        """Add a transcript file to the corpus folder and index it; a bad file changes nothing.
+        """Add a transcript file to the uploads folder and index it; a bad file changes nothing.
 
         Raises:
             TranscriptError: the name, the size or the content is not acceptable, or the corpus
-                has a transcript of that name (or stem) already; nothing was written.
+                or the uploads have a transcript of that name (or stem) already; nothing was written.
         """
         from .transcripts import parse
 
@@ -158,22 +165,21 @@ class QaBot:
         parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
         if not any(t.kind in (SPEECH, NARRATION) for t in parsed.turns):
             raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
-        target = self.corpus / name
+        if self.uploads is None:
+            raise TranscriptError(name, "this bot has no uploads folder (open it with an index folder)")
         with self._refresh_lock:  # the check and the write as one step: no upload clobbers another
-            taken = {p.name.lower(): p.name for p in self.corpus.iterdir()}
-            stems = {Path(p).stem.lower(): p for p in [*taken.values(), *self.transcripts]
-                     if Path(p).suffix.lower() in EXTENSIONS}
-            other = taken.get(name.lower()) or stems.get(Path(name).stem.lower())
+            other = uploads.clash(name, self.corpus, self.uploads, set(self.transcripts))
             if other:
-                raise TranscriptError(name, f"a transcript of that name is already in the corpus ({other})")
-            tmp = target.with_name(f".{name}.upload")
-            try:
-                tmp.write_bytes(data)
-                tmp.replace(target)
-            finally:
-                tmp.unlink(missing_ok=True)
+                raise TranscriptError(name, other)
+            target = uploads.write(self.uploads, name, data)
             self.refresh(progress)
-        return load_file(target, self.corpus)
+        return load_file(target, self.uploads)
+
+    def source_path(self, name: str) -> Path:
+        """The file a loaded transcript was read from: in the corpus folder or the uploads."""
+        if name in self.uploaded and self.uploads is not None:
+            return self.uploads / name
+        return self.corpus / name
 
     @property
     def index(self) -> index_mod.Index:

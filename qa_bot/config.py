@@ -53,6 +53,10 @@ class Settings:
     top_k: int = 3
     max_file_bytes: int = 20_000_000
     max_question_chars: int = 2_000
+    # Where transcripts added through the app (or ``QaBot.add_transcript``) are kept: a user-data
+    # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload
+    # can be removed again. "" means ``<index folder>/uploads`` (qa_bot/uploads.py).
+    uploads: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -93,6 +97,9 @@ class Settings:
             raise ConfigError("batch_size must be at least 1")
         if self.top_k < 1:
             raise ConfigError("top_k must be at least 1")
+        if "\0" in self.uploads or (self.uploads and Path(self.uploads).exists()
+                                    and not Path(self.uploads).is_dir()):
+            raise ConfigError(f"uploads: {self.uploads!r} is not a folder")
 
 
 def _convert(name: str, raw: Any, kind: type) -> Any:
