@@ -175,6 +175,39 @@ class QaBot:
             self.refresh(progress)
         return load_file(target, self.uploads)
 
+    def remove_transcript(self, name: str, progress: index_mod.Progress | None = None) -> Transcript:
+        """Remove an uploaded transcript: its file goes, and its passages leave the index; nothing
+        else is re-embedded. A failure changes nothing.
+
+        Raises:
+            TranscriptError: no transcript has that name, or it is a corpus file (only uploads
+                can be removed; the corpus folder is left as it is).
+        """
+        with self._refresh_lock:
+            found = [name] if name in self.transcripts else \
+                [n for n in self.transcripts if name and Path(n).stem == name]
+            if len(found) != 1:
+                known = ", ".join(self.uploaded) or "none"
+                raise TranscriptError(name or "(no name)", f"no transcript of that name to remove "
+                                                           f"(uploaded: {known})")
+            name = found[0]
+            if name not in self.uploaded or self.uploads is None:
+                raise TranscriptError(name, f"part of the corpus folder {self.corpus}/, not an upload: "
+                                            "only uploaded transcripts can be removed")
+            removed, path = self.transcripts[name], self.uploads / name
+            # Hidden first, deleted once the index is rewritten: a failure on the way puts it back.
+            hidden = uploads.set_aside(path) if path.exists() else None
+            try:
+                self.refresh(progress)
+            except BaseException:
+                if hidden is not None:
+                    hidden.replace(path)
+                raise
+            if hidden is not None:
+                hidden.unlink(missing_ok=True)
+            path.with_name(path.name + META_SUFFIX).unlink(missing_ok=True)
+        return removed
+
     def source_path(self, name: str) -> Path:
         """The file a loaded transcript was read from: in the corpus folder or the uploads."""
         if name in self.uploaded and self.uploads is not None:
