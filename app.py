@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import ui
+from qa_bot import ui, uploads_page
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -187,6 +187,53 @@ def add_transcript(path: str | None,
     return (ui.notice_html(done, "ok"), _status(bot), *_filters(bot, transcript.name), None)
 
 
+def _uploaded(bot: Any) -> Any:
+    return gr.Dropdown(choices=uploads_page.choices(bot), value=None)
+
+
+def list_uploads() -> Any:
+    """The Remove list, after the page loads or a file is added."""
+    try:
+        return _uploaded(_bot())
+    except QaBotError:
+        return gr.skip()
+
+
+def remove_upload(name: str | None, transcript: str | None = ALL,
+                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """The Remove button: (upload notice, corpus status, transcript filter, speaker filter, list)."""
+    unchanged = (gr.skip(),) * 4
+    if not name:
+        return ui.notice_html(uploads_page.nothing_chosen()), *unchanged
+    try:
+        bot = _bot(progress)
+        gone = bot.remove_transcript(name, _progress(progress))
+    except QaBotError as exc:
+        return ui.notice_html(f"Could not remove {name}; nothing was changed. {exc}"), *unchanged
+    except Exception:  # a bug, or the disk: logged with its traceback; the page stays usable
+        log.exception("could not remove %s", name)
+        return (ui.notice_html(f"Could not remove {name}: something went wrong; it is logged on the server."),
+                *unchanged)
+    return (ui.notice_html(uploads_page.removed_notice(gone, bot.corpus), "ok"), _status(bot),
+            *_filters(bot, transcript), _uploaded(bot))
+
+
+def remove_transcript(name: str) -> dict[str, Any]:
+    """Remove an uploaded transcript: its file and its passages go; corpus files cannot be removed.
+
+    Args:
+        name: the uploaded transcript's file name (or stem).
+
+    Returns:
+        {"removed", "title", "transcripts", "uploads", "passages"}: what went and what is searched now.
+    """
+    try:
+        bot = _bot()
+        return uploads_page.removed(bot, bot.remove_transcript(name))
+    except QaBotError as exc:
+        raise gr.Error(str(exc)) from None
+
+
 def speakers_for(transcript: str | None) -> Any:
     try:
         return _speakers(_bot(), transcript)
@@ -245,6 +292,11 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                     upload = gr.File(label="Transcript (.txt, .srt, .vtt, .json, .jsonl)",
                                      file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
                     upload_notice = gr.HTML("", elem_id="qa-upload-notice")
+                    with gr.Row(equal_height=True):
+                        uploaded = gr.Dropdown([], value=None, label="Uploaded transcripts", scale=3,
+                                               elem_id="qa-uploaded", info="Only uploads can be "
+                                               "removed; the corpus folder is never changed.")
+                        remove_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="qa-remove")
 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
@@ -257,10 +309,16 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
-                      api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL)
+                      api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL).then(
+            list_uploads, None, uploaded, api_visibility="private")
+        remove_btn.click(remove_upload, [uploaded, transcript],
+                         [upload_notice, status, transcript, speaker, uploaded], api_visibility="private",
+                         concurrency_limit=1, concurrency_id=INDEX_POOL)
+        gr.api(remove_transcript, api_name="remove_transcript", concurrency_limit=1,
+               concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="full")
+                  show_progress="full").then(list_uploads, None, uploaded, api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
