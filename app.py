@@ -19,7 +19,7 @@ import gradio as gr
 from gradio.data_classes import FileDataDict
 
 from qa_bot import startup as first_run
-from qa_bot import ui, web_api
+from qa_bot import ui, uploads_page, web_api
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -198,6 +198,53 @@ def add_transcript_api(file: FileDataDict | None) -> web_api.Added:
     return web_api.add_over_api(_bot, file, UPLOAD_TYPES)
 
 
+def _uploaded(bot: Any) -> Any:
+    return gr.Dropdown(choices=uploads_page.choices(bot), value=None)
+
+
+def list_uploads() -> Any:
+    """The Remove list, after the page loads or a file is added."""
+    try:
+        return _uploaded(_bot())
+    except QaBotError:
+        return gr.skip()
+
+
+def remove_upload(name: str | None, transcript: str | None = ALL,
+                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """The Remove button: (upload notice, corpus status, transcript filter, speaker filter, list)."""
+    unchanged = (gr.skip(),) * 4
+    if not name:
+        return ui.notice_html(uploads_page.nothing_chosen()), *unchanged
+    try:
+        bot = _bot(progress)
+        gone = bot.remove_transcript(name, _progress(progress))
+    except QaBotError as exc:
+        return ui.notice_html(f"Could not remove {name}; nothing was changed. {exc}"), *unchanged
+    except Exception:  # a bug, or the disk: logged with its traceback; the page stays usable
+        log.exception("could not remove %s", name)
+        return (ui.notice_html(f"Could not remove {name}: something went wrong; it is logged on the server."),
+                *unchanged)
+    return (ui.notice_html(uploads_page.removed_notice(gone, bot.corpus), "ok"), _status(bot),
+            *_filters(bot, transcript), _uploaded(bot))
+
+
+def remove_transcript(name: str) -> dict[str, Any]:
+    """Remove an uploaded transcript: its file and its passages go; corpus files cannot be removed.
+
+    Args:
+        name: the uploaded transcript's file name (or stem).
+
+    Returns:
+        {"removed", "title", "transcripts", "uploads", "passages"}: what went and what is searched now.
+    """
+    try:
+        bot = _bot()
+        return uploads_page.removed(bot, bot.remove_transcript(name))
+    except QaBotError as exc:
+        raise web_api.input_error(exc, "remove_transcript") from None
+
+
 def speakers_for(transcript: str | None) -> Any:
     try:
         return _speakers(_bot(), transcript)
@@ -256,6 +303,11 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                     upload = gr.File(label="Transcript (.txt, .srt, .vtt, .json, .jsonl)",
                                      file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
                     upload_notice = gr.HTML("", elem_id="qa-upload-notice")
+                    with gr.Row(equal_height=True):
+                        uploaded = gr.Dropdown([], value=None, label="Uploaded transcripts", scale=3,
+                                               elem_id="qa-uploaded", info="Only uploads can be "
+                                               "removed; the corpus folder is never changed.")
+                        remove_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="qa-remove")
 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
@@ -273,15 +325,20 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
                       api_name="upload", api_visibility="private", concurrency_limit=1,
-                      concurrency_id=INDEX_POOL)
+                      concurrency_id=INDEX_POOL).then(list_uploads, None, uploaded, api_visibility="private")
+        remove_btn.click(remove_upload, [uploaded, transcript],
+                         [upload_notice, status, transcript, speaker, uploaded], api_visibility="private",
+                         concurrency_limit=1, concurrency_id=INDEX_POOL)
         gr.api(add_transcript_api, api_name="add_transcript", concurrency_limit=1,
+               concurrency_id=INDEX_POOL)
+        gr.api(remove_transcript, api_name="remove_transcript", concurrency_limit=1,
                concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
         # The status line says what is loading itself: gradio's bar would cover it with "0 passages".
         demo.load(loading_status, None, status, api_visibility="private", show_progress="hidden",
                   concurrency_limit=None)
         demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="hidden")
+                  show_progress="hidden").then(list_uploads, None, uploaded, api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
@@ -328,6 +385,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="folder of transcripts (default: corpus/)")
     parser.add_argument("--index", type=Path, default=HOLDER.index_dir, dest="index_dir",
                         help="where the corpus's index is saved (default corpus: embeddings/)")
+    parser.add_argument("--uploads", type=Path, default=None,
+                        help="where added transcripts are kept (env QA_BOT_UPLOADS; default: INDEX/uploads)")
     parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
     parser.add_argument("--share", action="store_true", help="also serve through a public share link")
     parser.add_argument("--concurrency", type=_positive,
@@ -357,12 +416,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.getLogger("qa_bot").setLevel(logging.INFO)
     args = parse_args(argv)
     try:
-        settings = Settings.from_env(model=args.model)
+        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None)
         auth = auth_from_env()
     except QaBotError as exc:
         _fail(str(exc))
     if not args.corpus.is_dir():
         _fail(f"--corpus: {args.corpus} is not a folder")
+    try:  # a bad uploads folder is an error now, not a page that cannot load
+        from qa_bot.bot import default_index_dir
+        from qa_bot.uploads import uploads_dir
+
+        uploads_dir(settings, args.corpus, args.index_dir or default_index_dir(args.corpus))
+    except QaBotError as exc:
+        _fail(str(exc))
     configure(args.corpus, args.index_dir, settings)
     page = demo if args.concurrency == CONCURRENCY else build_demo(args.concurrency)
     serve(page, args.host, args.port, args.share, auth=auth)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index as index_mod
-from . import inputs
+from . import inputs, uploads
 from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
@@ -77,7 +77,9 @@ class QaBot:
         self.index_dir = index_dir
         self.settings = settings
         self.embedder = embedder
+        self.uploads = uploads.uploads_dir(settings, corpus, index_dir)
         self.transcripts: dict[str, Transcript] = {}
+        self.uploaded: tuple[str, ...] = ()  # the transcripts that are uploads, removable
         self.errors: list[TranscriptError] = []
         self.report = index_mod.SyncReport()
         self._lock = threading.RLock()  # held only to swap or read the loaded state
@@ -120,6 +122,9 @@ class QaBot:
         are answered from the index as it was."""
         with self._refresh_lock:
             transcripts, errors = load_corpus(self.corpus, self.settings.max_file_bytes)
+            added, failed = uploads.load_uploads(self.uploads, {t.name for t in transcripts},
+                                                 self.settings.max_file_bytes)
+            transcripts, errors = transcripts + added, errors + failed
             index, report = index_mod.sync(transcripts, self.index_dir, self.embedder,
                                            self.settings, progress, save)
             by_name = {t.name: t for t in transcripts}
@@ -129,6 +134,7 @@ class QaBot:
             retriever.prepare()
             with self._lock:
                 self.transcripts = by_name
+                self.uploaded = tuple(t.name for t in added)
                 self.errors = errors
                 self.report = report
                 self._index = index
@@ -146,11 +152,11 @@ class QaBot:
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
                        progress: index_mod.Progress | None = None) -> Transcript:
-        """Add a transcript file to the corpus folder and index it; a bad file changes nothing.
+        """Add a transcript file to the uploads folder and index it; a bad file changes nothing.
 
         Raises:
             TranscriptError: the name, the size or the content is not acceptable, or the corpus
-                has a transcript of that name (or stem) already; nothing was written.
+                or the uploads have a transcript of that name (or stem) already; nothing was written.
         """
         from .transcripts import parse
 
@@ -163,22 +169,54 @@ class QaBot:
         parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
         if not any(t.kind in (SPEECH, NARRATION) for t in parsed.turns):
             raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
-        target = self.corpus / name
+        if self.uploads is None:
+            raise TranscriptError(name, "this bot has no uploads folder (open it with an index folder)")
         with self._refresh_lock:  # the check and the write as one step: no upload clobbers another
-            taken = {p.name.lower(): p.name for p in self.corpus.iterdir()}
-            stems = {Path(p).stem.lower(): p for p in [*taken.values(), *self.transcripts]
-                     if Path(p).suffix.lower() in EXTENSIONS}
-            other = taken.get(name.lower()) or stems.get(Path(name).stem.lower())
+            other = uploads.clash(name, self.corpus, self.uploads, set(self.transcripts))
             if other:
-                raise TranscriptError(name, f"a transcript of that name is already in the corpus ({other})")
-            tmp = target.with_name(f".{name}.upload")
-            try:
-                tmp.write_bytes(data)
-                tmp.replace(target)
-            finally:
-                tmp.unlink(missing_ok=True)
+                raise TranscriptError(name, other)
+            target = uploads.write(self.uploads, name, data)
             self.refresh(progress)
-        return load_file(target, self.corpus)
+        return load_file(target, self.uploads)
+
+    def remove_transcript(self, name: str, progress: index_mod.Progress | None = None) -> Transcript:
+        """Remove an uploaded transcript: its file goes, and its passages leave the index; nothing
+        else is re-embedded. A failure changes nothing.
+
+        Raises:
+            TranscriptError: no transcript has that name, or it is a corpus file (only uploads
+                can be removed; the corpus folder is left as it is).
+        """
+        with self._refresh_lock:
+            found = [name] if name in self.transcripts else \
+                [n for n in self.transcripts if name and Path(n).stem == name]
+            if len(found) != 1:
+                known = ", ".join(self.uploaded) or "none"
+                raise TranscriptError(name or "(no name)", f"no transcript of that name to remove "
+                                                           f"(uploaded: {known})")
+            name = found[0]
+            if name not in self.uploaded or self.uploads is None:
+                raise TranscriptError(name, f"part of the corpus folder {self.corpus}/, not an upload: "
+                                            "only uploaded transcripts can be removed")
+            removed, path = self.transcripts[name], self.uploads / name
+            # Hidden first, deleted once the index is rewritten: a failure on the way puts it back.
+            hidden = uploads.set_aside(path) if path.exists() else None
+            try:
+                self.refresh(progress)
+            except BaseException:
+                if hidden is not None:
+                    hidden.replace(path)
+                raise
+            if hidden is not None:
+                hidden.unlink(missing_ok=True)
+            path.with_name(path.name + META_SUFFIX).unlink(missing_ok=True)
+        return removed
+
+    def source_path(self, name: str) -> Path:
+        """The file a loaded transcript was read from: in the corpus folder or the uploads."""
+        if name in self.uploaded and self.uploads is not None:
+            return self.uploads / name
+        return self.corpus / name
 
     @property
     def index(self) -> index_mod.Index:

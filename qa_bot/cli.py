@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of transcripts (default: corpus/)")
     common.add_argument("--index", type=Path, default=None, dest="index_dir",
                         help="where the corpus's index is saved (default corpus: embeddings/)")
+    common.add_argument("--uploads", type=Path, default=None,
+                        help="folder of transcripts added through the app, searched too "
+                             "(env QA_BOT_UPLOADS; default: INDEX/uploads)")
     common.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser = argparse.ArgumentParser(prog="qa-bot", description=(
@@ -73,7 +76,8 @@ def _open(args: argparse.Namespace) -> Any:
     from .bot import QaBot
     from .config import Settings
 
-    settings = Settings.from_env(model=args.model)
+    uploads = getattr(args, "uploads", None)
+    settings = Settings.from_env(model=args.model, uploads=str(uploads) if uploads else None)
     # A skipped file is shown once, as the "warning: skipped FILE:LINE: ..." line below, not
     # also as a log record (unless --verbose asks for every log record).
     parse_log = logging.getLogger("qa_bot.transcripts")
@@ -182,7 +186,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
             stdout.write(terminal_safe(
                          f"{len(bot.transcripts)} transcripts, {len(bot.index.chunks)} chunks in "
                          f"{bot.index_dir}: embedded {r.embedded} texts; reused {len(r.reused)}, "
-                         f"added {len(r.added)}, changed {len(r.changed)}, removed {len(r.removed)}") + "\n")
+                         f"added {len(r.added)}, changed {len(r.changed)}, removed {len(r.removed)}"
+                         + (f"; {len(bot.uploaded)} uploaded, in {bot.uploads}" if bot.uploaded else ""))
+                         + "\n")
             return 1 if bot.errors else 0
         if args.command == "ask":
             return _ask(args, stdin, stdout)

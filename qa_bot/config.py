@@ -59,6 +59,10 @@ class Settings:
     top_k: int = 3
     max_file_bytes: int = 20_000_000
     max_question_chars: int = 2_000
+    # Where transcripts added through the app (or ``QaBot.add_transcript``) are kept: a user-data
+    # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload
+    # can be removed again. "" means ``<index folder>/uploads`` (qa_bot/uploads.py).
+    uploads: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -111,6 +115,9 @@ class Settings:
         if self.device not in {"cpu", "cuda", "mps"} and not self.device.startswith("cuda:"):
             raise ConfigError(f"{_named('device')}: must be cpu, cuda, cuda:N or mps, "
                               f"got {self.device!r}")
+        if "\0" in self.uploads or (self.uploads and Path(self.uploads).exists()
+                                    and not Path(self.uploads).is_dir()):
+            raise ConfigError(f"{_named('uploads')}: {self.uploads!r} is not a folder")
 
 
 # The allowed range of every numeric setting (None: no bound on that side); a field not named

@@ -212,6 +212,8 @@ def open_bot(dataset: Path, settings: Settings, embedder: Any = None,
     from .bot import QaBot
 
     view, misread = corpus_view(dataset)
+    # The dataset alone: never the app's uploads, whatever QA_BOT_UPLOADS says.
+    settings = replace(settings, uploads="")
     bot = QaBot.open(view, index_dir or dataset / WORKDIR / "index", settings, embedder, progress)
     return bot, misread
 

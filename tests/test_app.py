@@ -167,7 +167,8 @@ def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
     added = client.predict(handle_file(path), api_name="/add_transcript")
     assert added["transcript"] == "cranes.jsonl" and added["turns"] == 2
     assert "Alice Moreau" in added["speakers"] and added["passages"] >= 1
-    assert (served[1] / "cranes.jsonl").read_bytes() == path.read_bytes()
+    assert (served[1].parent / "index" / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
+    assert not (served[1] / "cranes.jsonl").exists()  # uploads stay out of the corpus folder
     got = client.predict("Where do cranes spend the winter?", 3, "cranes", "", api_name="/ask")
     top = got["answers"][0]
     assert top["speaker"] == "Alice Moreau" and "southern Spain" in top["quote"]

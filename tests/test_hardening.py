@@ -135,7 +135,7 @@ def assert_verbatim(bot: QaBot, result) -> None:
     byte order mark aside), and of its context."""
     for a in result.answers:
         text = bot.transcripts[a.transcript].text
-        on_disk = (bot.corpus / a.transcript).read_bytes().decode("utf-8")
+        on_disk = bot.source_path(a.transcript).read_bytes().decode("utf-8")
         assert on_disk.removeprefix("\ufeff") == text.removeprefix("\ufeff")
         assert a.quote and text[a.start:a.end] == a.quote
         assert a.context[a.start - a.context_start:a.end - a.context_start] == a.quote
@@ -217,10 +217,11 @@ def test_a_good_file_after_the_bad_ones_is_added_and_searchable(bot: QaBot) -> N
         with pytest.raises(TranscriptError):
             bot.add_transcript(name, data)
     added = bot.add_transcript("zeppelins.txt", GOOD_UPLOAD.encode())
-    assert added.name == "zeppelins.txt" and (bot.corpus / "zeppelins.txt").read_text() == GOOD_UPLOAD
+    assert added.name == "zeppelins.txt" and bot.source_path("zeppelins.txt").read_text() == GOOD_UPLOAD
     assert bot.ask("How do zeppelins fly?").top.transcript == "zeppelins.txt"
     assert {"alpha.txt", "beta.srt", "zeppelins.txt"} == set(bot.transcripts)
     assert not [p for p in bot.corpus.iterdir() if p.name.startswith(".")]  # no temporary file left
+    assert bot.uploads is not None and not [p for p in bot.uploads.iterdir() if p.name.startswith(".")]
 
 
 def test_concurrent_uploads_of_one_name_add_it_once(bot: QaBot) -> None:
@@ -245,7 +246,7 @@ def test_concurrent_uploads_of_one_name_add_it_once(bot: QaBot) -> None:
     assert len(added) == 1 and len(outcomes) == 4
     assert all("already in the corpus" in o for o in outcomes if not o.startswith("added"))
     winner = added[0].split()[1]
-    assert f"Otto{winner}:" in (bot.corpus / "same.txt").read_text()
+    assert f"Otto{winner}:" in bot.source_path("same.txt").read_text()
 
 
 def test_questions_are_answered_while_a_transcript_is_being_indexed(tmp_path: Path) -> None:

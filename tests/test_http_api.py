@@ -69,7 +69,7 @@ def test_add_transcript_returns_json_and_the_transcript_is_searchable(client, se
     assert "Alice Moreau" in got["speakers"]
     passages = [c for c in _bot().index.chunks if c.transcript == "cranes.jsonl"]
     assert got["passages"] == len(passages) >= 1
-    assert (served[1] / "cranes.jsonl").read_bytes() == path.read_bytes()
+    assert (served[1].parent / "index" / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
     answer = client.predict("Where do cranes spend the winter?", 3, "cranes", "", api_name="/ask")
     assert "southern Spain" in answer["answers"][0]["quote"]
 
@@ -83,14 +83,14 @@ def test_a_rejected_file_is_an_error_and_changes_nothing(client, served, tmp_pat
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    before = sorted(p.name for p in served[1].iterdir())
+    before = sorted(p.name for p in served[1].parent.rglob("*"))
     names = set(_bot().transcripts)
     bad = tmp_path / name
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(AppError, match=message) as caught:
         client.predict(handle_file(bad), api_name="/add_transcript")
     assert "nothing was changed" in str(caught.value)
-    assert sorted(p.name for p in served[1].iterdir()) == before
+    assert sorted(p.name for p in served[1].parent.rglob("*")) == before
     assert set(_bot().transcripts) == names
 
 

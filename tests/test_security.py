@@ -387,8 +387,10 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
 
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     named = {e["name"] for e in manifest["files"].values()}
-    assert {p.name for p in index_dir.iterdir()} == named | {"manifest.json"}
-    for path in index_dir.iterdir():
+    # Beside them only the uploads folder (its default place), which holds transcripts.
+    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
+    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
+    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
         data = path.read_bytes()
         assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
         assert path.suffix in {".json", ".jsonl", ".faiss"}
