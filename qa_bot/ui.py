@@ -13,6 +13,7 @@ from typing import Any
 
 from .answers import Answer, Result
 
+NO_REPLY = "not said in reply to a question"
 # Questions about the default interview; one click each in the app.
 EXAMPLES = (
     "Does Ivanov regret the fall of the USSR?",
@@ -104,6 +105,8 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
     lines = [quote, "", "— " + speaker_line + "  "]
     if top.in_reply_to:
         lines.append(f"in reply to: *“{md_escape(one_line(top.in_reply_to))}”*  ")
+    else:
+        lines.append(f"*{NO_REPLY}*  ")
     lines.append(f"{md_escape(top.title)} · {md_escape(top.transcript)}, {md_escape(where(top))}")
     more = len(result.answers) - 1
     if more:
@@ -135,9 +138,17 @@ def _attribution_html(a: Answer) -> str:
             f"{esc(a.transcript)}, {esc(where(a))} · chars {a.start}–{a.end}</div>")
 
 
+def reply_html(a: Answer) -> str:
+    """The question a quote replies to, shown beside every quote: a reply read without its
+    question misleads ("Of course we should." reads as "yes" to any question)."""
+    if not a.in_reply_to:
+        return f'<div class="qa-reply qa-dim">{NO_REPLY}</div>'
+    return (f'<div class="qa-reply"><span class="qa-label">In reply to:</span> '
+            f"“{esc(one_line(a.in_reply_to))}”</div>")
+
+
 def _turn_html(a: Answer) -> str:
-    reply = (f'<div class="qa-reply"><span class="qa-label">In reply to:</span> '
-             f"“{esc(a.in_reply_to)}”</div>" if a.in_reply_to else "")
+    reply = reply_html(a)
     body = highlight(a.context, a.context_start, [(a.start, a.end)])
     return (f'{reply}<div class="qa-turn"><span class="qa-label">{esc(who(a))}:</span> '
             f'<span class="qa-text">{body}</span></div>{_attribution_html(a)}')
@@ -206,9 +217,10 @@ def more_html(result: Result | None) -> str:
         items.append(
             f'<details class="qa-more"><summary><span class="qa-score">{n} · {relevance(a)}</span> '
             f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span><br>"
-            f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span></summary>'
-            f'<div class="qa-ctx">{_turn_html(a)}<div class="qa-cite">{esc(a.citation())}</div></div>'
-            "</details>")
+            f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span>{reply_html(a)}</summary>'
+            # Opened, the item shows the quote once: highlighted in its turn, under its question
+            # (CSS hides the summary's copy; the citation is in the Citation box for the answer).
+            f'<div class="qa-ctx">{_turn_html(a)}</div></details>')
     return f'<div class="qa-panel"><div class="qa-dim">{esc(head)}</div>{"".join(items)}</div>'
 
 
@@ -268,7 +280,8 @@ CSS = """
 .qa-more summary { cursor: pointer; }
 .qa-score { font-size: 12px; color: var(--body-text-color-subdued); }
 .qa-ctx { margin-top: 8px; }
-.qa-cite { margin-top: 6px; font-size: 12px; font-family: var(--font-mono); }
+.qa-more summary .qa-reply { margin: 2px 0 0; font-size: 13px; }
+.qa-more[open] summary .qa-quote, .qa-more[open] summary .qa-reply { display: none; }
 .qa-notice { padding: 8px 12px; border-radius: 6px; margin: 4px 0; white-space: pre-wrap; }
 .qa-notice-error { background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; }
 .qa-notice-ok { background: #e6f4ea; color: #1e5631; border: 1px solid #a8d5b5; }

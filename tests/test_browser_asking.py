@@ -1,0 +1,69 @@
+"""Asking, in a real browser: every quote beside its question, More quotes read once, the chat's
+label clear of the text, one answer per question however often Ask is clicked, map pins that open
+their passage, and question turns drawn on the map of a ``Name: text`` interview.
+
+The app, the browser and the page are the fixtures of ``test_browser.py`` (Playwright driving
+Debian's headless Chromium over a copy of ``corpus/`` with the real model).
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_browser
+from test_browser import QUESTION, TIMEOUT, ask
+
+from qa_bot.ui import NO_REPLY, one_line
+
+# The app on a free port, the browser and a loaded page: test_browser.py's fixtures, used by name.
+url, browser, page = test_browser.url, test_browser.browser, test_browser.page
+pytestmark = test_browser.pytestmark
+
+
+@pytest.fixture(scope="module")
+def expected(interview_bot):
+    """What the app must show for QUESTION: the bot's own result over the same corpus and model,
+    with the app's default of 3 quotes."""
+    return interview_bot.ask(QUESTION, 3)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def reply_of(answer) -> str:
+    return one_line(answer.in_reply_to) if answer.in_reply_to else NO_REPLY
+
+
+def open_more(page):
+    page.get_by_role("tab", name="More quotes").click()
+    return page.locator("#qa-more details.qa-more")
+
+
+def test_every_quote_shows_the_question_it_replies_to(page, expected):
+    assert len(expected.answers) == 3 and not expected.no_answer
+    ask(page, QUESTION)
+    top = expected.answers[0]
+    assert reply_of(top) in flat(page.locator("#qa-chat .message-row").last.inner_text())
+    assert reply_of(top) in flat(page.locator("#qa-source").inner_text())
+    items = open_more(page)
+    assert items.count() == len(expected.answers) - 1
+    for n, answer in enumerate(expected.answers[1:]):
+        summary = flat(items.nth(n).locator("summary").inner_text())
+        # Next to the quote, before opening the item: a reply read alone misleads.
+        assert flat(answer.quote) in summary and reply_of(answer) in summary, summary
+
+
+def test_an_opened_more_quote_shows_its_quote_once_and_in_no_monospace_copy(page, expected):
+    ask(page, QUESTION)
+    items = open_more(page)
+    item, answer = items.first, expected.answers[1]
+    assert flat(item.inner_text()).count(flat(answer.quote)) == 1  # closed: the summary's
+    item.locator("summary").click()
+    page.wait_for_selector("#qa-more details[open] mark", timeout=TIMEOUT)
+    text = flat(item.inner_text())
+    assert text.count(flat(answer.quote)) == 1, text
+    assert flat(item.locator("mark").inner_text()) == flat(answer.quote)
+    assert reply_of(answer) in text
+    mono = item.evaluate("""el => [...el.querySelectorAll('*')].filter(e => e.offsetParent !== null
+        && e.innerText.trim() && /mono/i.test(getComputedStyle(e).fontFamily)).length""")
+    assert mono == 0
