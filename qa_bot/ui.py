@@ -287,4 +287,8 @@ CSS = """
 .qa-notice-ok { background: #e6f4ea; color: #1e5631; border: 1px solid #a8d5b5; }
 .qa-notice-warning { background: #fff4e0; color: #6b4400; border: 1px solid #f0c98a; }
 .qa-status { font-size: 13px; color: var(--body-text-color-subdued); }
+/* The chat's "Answers" label floats over the log by default, so scrolled text passes under it:
+   put it in the flow above the log, and let the log take the rest of the chat's height. */
+#qa-chat [data-testid="block-label"] { position: static; align-self: flex-start; margin: 0 0 4px; }
+#qa-chat [role="log"] { flex: 1 1 0; min-height: 0; height: auto; }
 """

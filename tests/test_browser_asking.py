@@ -67,3 +67,34 @@ def test_an_opened_more_quote_shows_its_quote_once_and_in_no_monospace_copy(page
     mono = item.evaluate("""el => [...el.querySelectorAll('*')].filter(e => e.offsetParent !== null
         && e.innerText.trim() && /mono/i.test(getComputedStyle(e).fontFamily)).length""")
     assert mono == 0
+
+
+# The chat's messages (clipped to the scrolled log) that the "Answers" label covers, at a few
+# scroll positions: the label floats over the log by default, so text scrolls under it.
+COVERED = """chat => {
+  const label = chat.querySelector('[data-testid=block-label]');
+  const log = chat.querySelector('[role=log]');
+  if (!label || label.offsetParent === null) return [];
+  const covered = [];
+  for (const at of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
+    log.scrollTop = (log.scrollHeight - log.clientHeight) * at;
+    const l = label.getBoundingClientRect(), w = log.getBoundingClientRect();
+    for (const m of chat.querySelectorAll('.message-row .message')) {
+      const r = m.getBoundingClientRect();
+      const top = Math.max(r.top, w.top), bottom = Math.min(r.bottom, w.bottom);
+      if (bottom > top && top < l.bottom && bottom > l.top && r.left < l.right && r.right > l.left)
+        covered.push([at, m.innerText.slice(0, 40)]);
+    }
+  }
+  return covered;
+}"""
+
+
+def test_the_chat_label_never_covers_the_messages_as_they_scroll(page):
+    for question in (QUESTION, "Why help Kyrgyzstan?", "Is there radical recruiting in Central Asia?"):
+        ask(page, question)
+    scrollable = page.locator("#qa-chat [role=log]").evaluate("e => e.scrollHeight > e.clientHeight + 100")
+    assert scrollable  # else the test proves nothing
+    assert page.locator("#qa-chat").evaluate(COVERED) == []
+    # The log fits its box: the chat block itself does not scroll as a second scroll bar.
+    assert page.locator("#qa-chat").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
