@@ -8,6 +8,9 @@ Debian's headless Chromium over a copy of ``corpus/`` with the real model).
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 import test_browser
 from test_browser import QUESTION, TIMEOUT, ask
@@ -98,3 +101,57 @@ def test_the_chat_label_never_covers_the_messages_as_they_scroll(page):
     assert page.locator("#qa-chat").evaluate(COVERED) == []
     # The log fits its box: the chat block itself does not scroll as a second scroll bar.
     assert page.locator("#qa-chat").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+
+
+def rows(page) -> int:
+    return page.locator("#qa-chat .message-row").count()
+
+
+@pytest.fixture
+def slow_answers(monkeypatch):
+    """Every question the app answers takes 2 s longer (the first answers of a cold start take
+    longer still), so that a second submit lands while the first is pending; the questions the
+    bot was asked are listed."""
+    import app
+
+    if os.environ.get("QABOT_URL"):
+        pytest.skip("needs the app in this process")
+    asked: list[str] = []
+    real = app._bot
+
+    class Slow:
+        def __init__(self, bot):
+            self._bot = bot
+
+        def __getattr__(self, name):
+            return getattr(self._bot, name)
+
+        def ask(self, question, *args, **kwargs):
+            asked.append(question)
+            time.sleep(2)
+            return self._bot.ask(question, *args, **kwargs)
+
+    monkeypatch.setattr(app, "_bot", lambda progress=None: Slow(real(progress)))
+    return asked
+
+
+def test_ask_clicked_twice_or_enter_while_pending_gives_one_answer(page, slow_answers):
+    page.fill("#qa-question textarea", QUESTION)
+    page.click("#qa-ask")
+    page.click("#qa-ask", force=True)  # a second click, and Enter, while the answer is pending
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_function("document.querySelectorAll('#qa-chat .message-row').length >= 2",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+    page.wait_for_timeout(3_000)  # a second answer, had one been asked, would be in by now
+    assert slow_answers == [QUESTION] and rows(page) == 2
+    ask(page, "Why help Kyrgyzstan?")  # and the Ask button works again afterwards
+    assert rows(page) == 4 and len(slow_answers) == 2
+
+
+def test_ask_and_enter_are_disabled_while_an_answer_is_pending(page, slow_answers):
+    page.fill("#qa-question textarea", QUESTION)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_selector("#qa-ask[disabled]", timeout=1_500)
+    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+    assert rows(page) == 2 and slow_answers == [QUESTION]
