@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import ui
+from qa_bot import map_pins, ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -246,7 +246,7 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                 clear_btn = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
-                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source")
+                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source", js_on_load=map_pins.JS)
                 with gr.Tab("More quotes"):
                     more = gr.HTML(ui.more_html(None), elem_id="qa-more")
                 cite = gr.Textbox(label="Citation", buttons=["copy"], interactive=False, lines=2,

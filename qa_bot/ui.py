@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import map_pins
 from .answers import Answer, Result
 
 NO_REPLY = "not said in reply to a question"
@@ -148,9 +149,8 @@ def reply_html(a: Answer) -> str:
 
 
 def _turn_html(a: Answer) -> str:
-    reply = reply_html(a)
     body = highlight(a.context, a.context_start, [(a.start, a.end)])
-    return (f'{reply}<div class="qa-turn"><span class="qa-label">{esc(who(a))}:</span> '
+    return (f'{reply_html(a)}<div class="qa-turn"><span class="qa-label">{esc(who(a))}:</span> '
             f'<span class="qa-text">{body}</span></div>{_attribution_html(a)}')
 
 
@@ -159,10 +159,15 @@ def source_html(result: Result | None, transcripts: Mapping[str, Any]) -> str:
     if result is None:
         return ('<div class="qa-panel qa-empty">Ask a question: the answer\'s whole turn shows here, '
                 "with the quoted sentences highlighted.</div>")
+    # Every passage is there, the answer's shown: a pin on the map shows its own (map_pins).
+    shown = None if result.no_answer else 1
+    passages = map_pins.passages_html(result.answers, shown, _turn_html,
+                                      lambda n, a: f"{n} · {relevance(a)}")
     if result.no_answer or result.top is None:
         return ('<div class="qa-panel qa-empty">No answer to show. The closest passages are under '
-                "<i>More quotes</i>.</div>" + map_html(result, transcripts))
-    return f'<div class="qa-panel qa-source">{_turn_html(result.top)}</div>{map_html(result, transcripts)}'
+                "<i>More quotes</i>, or click a number on the map.</div>"
+                f'<div class="qa-panel qa-source">{passages}</div>{map_html(result, transcripts)}')
+    return f'<div class="qa-panel qa-source">{passages}</div>{map_html(result, transcripts)}'
 
 
 def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
@@ -187,7 +192,8 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
                 continue
             left = 100 * (a.start + a.end) / 2 / total
             kind = "qa-pin-top" if n == 1 and not result.no_answer else ""
-            pins.append(f'<span class="qa-pin {kind}" style="left:{left:.2f}%" '
+            attrs = map_pins.pin_attrs(n, n == 1 and not result.no_answer)
+            pins.append(f'<span class="qa-pin {kind}" {attrs} style="left:{left:.2f}%" '
                         f'title="{n}: {esc(who(a))}, {esc(where(a))}, {relevance(a)}">{n}</span>')
         lines = t.text.count("\n") + 1
         blocks.append(f'<div class="qa-map" title="{esc(name)}"><div class="qa-map-head">{esc(t.title)} '
@@ -291,4 +297,4 @@ CSS = """
    put it in the flow above the log, and let the log take the rest of the chat's height. */
 #qa-chat [data-testid="block-label"] { position: static; align-self: flex-start; margin: 0 0 4px; }
 #qa-chat [role="log"] { flex: 1 1 0; min-height: 0; height: auto; }
-"""
+""" + map_pins.CSS

@@ -155,3 +155,25 @@ def test_ask_and_enter_are_disabled_while_an_answer_is_pending(page, slow_answer
     page.wait_for_selector("#qa-ask[disabled]", timeout=1_500)
     page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
     assert rows(page) == 2 and slow_answers == [QUESTION]
+
+
+def shown_passage(page):
+    marks = page.locator("#qa-source mark:visible")
+    assert marks.count() == 1
+    return flat(marks.inner_text())
+
+
+def test_a_pin_on_the_map_opens_its_passage_in_source(page, expected):
+    ask(page, QUESTION)
+    source = page.locator("#qa-source")
+    assert shown_passage(page) == flat(expected.answers[0].quote)
+    for n in (3, 2, 1):  # each pin, the top one last: it comes back too
+        answer = expected.answers[n - 1]
+        source.locator(".qa-map-bar").get_by_text(str(n), exact=True).click()
+        assert shown_passage(page) == flat(answer.quote)
+        text = flat(source.inner_text())
+        assert reply_of(answer) in text and f"{n} · relevance {answer.score:.2f}" in text
+    # A new answer shows its own top passage, whatever pin was open before.
+    source.locator(".qa-map-bar").get_by_text("2", exact=True).click()
+    ask(page, "Why help Kyrgyzstan?")
+    assert page.locator("#qa-chat blockquote").last.inner_text().strip()[:40] in shown_passage(page)
