@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .answers import Answer
+from .transcripts import QUESTION, Turn
 
 JS = """
 const open = (pin) => {
@@ -55,3 +56,18 @@ def passages_html(answers: Sequence[Answer], shown: int | None, render: Callable
         f'<div class="qa-passage" data-n="{n}"{"" if n == shown else " hidden"}>'
         f'<div class="qa-passage-head qa-dim">{head(n, a)}</div>{render(a)}</div>'
         for n, a in enumerate(answers, 1))
+
+
+def seg_kinds(turns: Sequence[Turn]) -> list[str]:
+    """How the map draws each turn: a turn that is asked (an interviewer's question, or one that
+    another speaker's turn replies to) as a question, from the structure rather than a label, so
+    that a `Name: text` talk whose host is not found still shows what was asked."""
+    asked = {t.reply_to for t in turns if t.reply_to is not None}
+    return [QUESTION if t.kind == QUESTION or t.index in asked else t.kind for t in turns]
+
+
+def legend_html(drawn: str) -> str:
+    """The map's key, naming questions only when some are drawn in ``drawn`` (the bars' HTML)."""
+    asked = '<span class="qa-key qa-seg-question"></span> questions ' if "qa-seg-question" in drawn else ""
+    return (f'<div class="qa-dim qa-legend">Where the matches sit: {asked}<span class="qa-key '
+            'qa-seg-speech"></span> answers; numbers are the quotes in rank order.</div>')

@@ -181,10 +181,10 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
         t = transcripts[name]
         total = max(len(t.text), 1)
         segs = []
-        for turn in t.turns:
+        for turn, kind in zip(t.turns, map_pins.seg_kinds(t.turns), strict=True):
             left, width = 100 * turn.start / total, max(100 * (turn.end - turn.start) / total, 0.4)
             label = f"line {turn.line} · {turn.speaker or turn.kind}"
-            segs.append(f'<span class="qa-seg qa-seg-{esc(turn.kind)}" style="left:{left:.2f}%;'
+            segs.append(f'<span class="qa-seg qa-seg-{esc(kind)}" style="left:{left:.2f}%;'
                         f'width:{width:.2f}%" title="{esc(label)}"></span>')
         pins = []
         for n, a in enumerate(result.answers, 1):
@@ -201,9 +201,7 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
                       f'<div class="qa-map-bar">{"".join(segs)}{"".join(pins)}</div></div>')
     if not blocks:
         return ""
-    legend = ('<div class="qa-dim qa-legend">Where the matches sit: <span class="qa-key qa-seg-question">'
-              '</span> questions <span class="qa-key qa-seg-speech"></span> answers; numbers are the '
-              "quotes in rank order.</div>")
+    legend = map_pins.legend_html("".join(blocks))
     return f'<div class="qa-panel">{"".join(blocks)}{legend}</div>'
 
 
