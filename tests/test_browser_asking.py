@@ -177,3 +177,23 @@ def test_a_pin_on_the_map_opens_its_passage_in_source(page, expected):
     source.locator(".qa-map-bar").get_by_text("2", exact=True).click()
     ask(page, "Why help Kyrgyzstan?")
     assert page.locator("#qa-chat blockquote").last.inner_text().strip()[:40] in shown_passage(page)
+
+
+def test_a_name_text_interview_shows_its_questions_on_the_map(page, tmp_path):
+    from test_asking_map import NAMED
+
+    path = tmp_path / "bakery-chat.txt"
+    path.write_text(NAMED, encoding="utf-8")
+    page.click("#qa-add")
+    page.set_input_files("#qa-upload input[type=file]", str(path))
+    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    ask(page, "Why did Jonas choose rye bread?")
+    bar = page.locator("#qa-source .qa-map", has_text="bakery-chat").locator(".qa-map-bar")
+    questions = bar.locator(".qa-seg-question")
+    assert questions.count() >= 1
+    assert questions.first.get_attribute("title") == "line 3 · Maria Lopez"  # "Why rye bread…?"
+    box = questions.first.bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0  # drawn, not just in the HTML
+    color = questions.first.evaluate("e => getComputedStyle(e).backgroundColor")
+    key = page.locator("#qa-source .qa-legend .qa-key.qa-seg-question")
+    assert key.count() == 1 and key.evaluate("e => getComputedStyle(e).backgroundColor") == color
