@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 import gradio as gr
 from gradio.data_classes import FileDataDict
 
+from qa_bot import map_pins, ui, uploads_page, web_api
 from qa_bot import startup as first_run
-from qa_bot import ui, uploads_page, web_api
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -252,6 +252,17 @@ def speakers_for(transcript: str | None) -> Any:
         return gr.skip()
 
 
+def _toggle(controls: Sequence[Any], interactive: bool, question: str | None = None
+            ) -> Callable[[], list[Any]]:
+    """A handler turning the ways of asking (the question box first) on or off; ``question``
+    also fills the box, for an example."""
+    def toggle() -> list[Any]:
+        box = gr.Textbox(interactive=interactive) if question is None else \
+            gr.Textbox(value=question, interactive=interactive)
+        return [box, *(type(c)(interactive=interactive) for c in controls[1:])]
+    return toggle
+
+
 def clear() -> tuple[Any, ...]:
     return [], "", ui.source_html(None, {}), ui.more_html(None), "", ""
 
@@ -293,7 +304,7 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                 clear_btn = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
-                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source")
+                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source", js_on_load=map_pins.JS)
                 with gr.Tab("More quotes"):
                     more = gr.HTML(ui.more_html(None), elem_id="qa-more")
                 cite = gr.Textbox(label="Citation", buttons=["copy"], interactive=False, lines=2,
@@ -312,15 +323,22 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         outputs = [chat, question, source, more, cite, notice]
         inputs = [question, chat, transcript, speaker, top_k]
         waiting: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
-        question.submit(waiting_notice, None, notice, **waiting)
-        send.click(waiting_notice, None, notice, **waiting)
-        question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond",
-                        **asking)
-        send.click(respond, inputs, outputs, api_visibility="private", **asking)
+        for trigger in (question.submit, send.click, *(b.click for b in example_buttons)):
+            trigger(waiting_notice, None, notice, **waiting)
+        # The ways of asking are off while an answer is pending, so that a second click or Enter
+        # does not ask again; they are back on once it is in, whatever happened.
+        controls = [question, send, *example_buttons]
+        private: dict[str, Any] = {"api_visibility": "private", "queue": False}
+        question.submit(_toggle(controls, False), None, controls, **private).then(
+            respond, inputs, outputs, api_visibility="undocumented", api_name="respond", **asking).then(
+            _toggle(controls, True), None, controls, **private)
+        send.click(_toggle(controls, False), None, controls, **private).then(
+            respond, inputs, outputs, api_visibility="private", **asking).then(
+            _toggle(controls, True), None, controls, **private)
         for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
-            button.click(waiting_notice, None, notice, **waiting)
-            button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
-                respond, inputs, outputs, api_visibility="private", **asking)
+            button.click(_toggle(controls, False, text), None, controls, **private).then(
+                respond, inputs, outputs, api_visibility="private", **asking).then(
+                _toggle(controls, True), None, controls, **private)
         transcript.change(speakers_for, transcript, speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],

@@ -11,8 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import map_pins
 from .answers import Answer, Result
 
+NO_REPLY = "not said in reply to a question"
 # Questions about the default interview; one click each in the app.
 EXAMPLES = (
     "Does Ivanov regret the fall of the USSR?",
@@ -104,6 +106,8 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
     lines = [quote, "", "— " + speaker_line + "  "]
     if top.in_reply_to:
         lines.append(f"in reply to: *“{md_escape(one_line(top.in_reply_to))}”*  ")
+    else:
+        lines.append(f"*{NO_REPLY}*  ")
     lines.append(f"{md_escape(top.title)} · {md_escape(top.transcript)}, {md_escape(where(top))}")
     more = len(result.answers) - 1
     if more:
@@ -135,11 +139,18 @@ def _attribution_html(a: Answer) -> str:
             f"{esc(a.transcript)}, {esc(where(a))} · chars {a.start}–{a.end}</div>")
 
 
+def reply_html(a: Answer) -> str:
+    """The question a quote replies to, shown beside every quote: a reply read without its
+    question misleads ("Of course we should." reads as "yes" to any question)."""
+    if not a.in_reply_to:
+        return f'<div class="qa-reply qa-dim">{NO_REPLY}</div>'
+    return (f'<div class="qa-reply"><span class="qa-label">In reply to:</span> '
+            f"“{esc(one_line(a.in_reply_to))}”</div>")
+
+
 def _turn_html(a: Answer) -> str:
-    reply = (f'<div class="qa-reply"><span class="qa-label">In reply to:</span> '
-             f"“{esc(a.in_reply_to)}”</div>" if a.in_reply_to else "")
     body = highlight(a.context, a.context_start, [(a.start, a.end)])
-    return (f'{reply}<div class="qa-turn"><span class="qa-label">{esc(who(a))}:</span> '
+    return (f'{reply_html(a)}<div class="qa-turn"><span class="qa-label">{esc(who(a))}:</span> '
             f'<span class="qa-text">{body}</span></div>{_attribution_html(a)}')
 
 
@@ -148,10 +159,15 @@ def source_html(result: Result | None, transcripts: Mapping[str, Any]) -> str:
     if result is None:
         return ('<div class="qa-panel qa-empty">Ask a question: the answer\'s whole turn shows here, '
                 "with the quoted sentences highlighted.</div>")
+    # Every passage is there, the answer's shown: a pin on the map shows its own (map_pins).
+    shown = None if result.no_answer else 1
+    passages = map_pins.passages_html(result.answers, shown, _turn_html,
+                                      lambda n, a: f"{n} · {relevance(a)}")
     if result.no_answer or result.top is None:
         return ('<div class="qa-panel qa-empty">No answer to show. The closest passages are under '
-                "<i>More quotes</i>.</div>" + map_html(result, transcripts))
-    return f'<div class="qa-panel qa-source">{_turn_html(result.top)}</div>{map_html(result, transcripts)}'
+                "<i>More quotes</i>, or click a number on the map.</div>"
+                f'<div class="qa-panel qa-source">{passages}</div>{map_html(result, transcripts)}')
+    return f'<div class="qa-panel qa-source">{passages}</div>{map_html(result, transcripts)}'
 
 
 def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
@@ -165,10 +181,10 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
         t = transcripts[name]
         total = max(len(t.text), 1)
         segs = []
-        for turn in t.turns:
+        for turn, kind in zip(t.turns, map_pins.seg_kinds(t.turns), strict=True):
             left, width = 100 * turn.start / total, max(100 * (turn.end - turn.start) / total, 0.4)
             label = f"line {turn.line} · {turn.speaker or turn.kind}"
-            segs.append(f'<span class="qa-seg qa-seg-{esc(turn.kind)}" style="left:{left:.2f}%;'
+            segs.append(f'<span class="qa-seg qa-seg-{esc(kind)}" style="left:{left:.2f}%;'
                         f'width:{width:.2f}%" title="{esc(label)}"></span>')
         pins = []
         for n, a in enumerate(result.answers, 1):
@@ -176,7 +192,8 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
                 continue
             left = 100 * (a.start + a.end) / 2 / total
             kind = "qa-pin-top" if n == 1 and not result.no_answer else ""
-            pins.append(f'<span class="qa-pin {kind}" style="left:{left:.2f}%" '
+            attrs = map_pins.pin_attrs(n, n == 1 and not result.no_answer)
+            pins.append(f'<span class="qa-pin {kind}" {attrs} style="left:{left:.2f}%" '
                         f'title="{n}: {esc(who(a))}, {esc(where(a))}, {relevance(a)}">{n}</span>')
         lines = t.text.count("\n") + 1
         blocks.append(f'<div class="qa-map" title="{esc(name)}"><div class="qa-map-head">{esc(t.title)} '
@@ -184,9 +201,7 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
                       f'<div class="qa-map-bar">{"".join(segs)}{"".join(pins)}</div></div>')
     if not blocks:
         return ""
-    legend = ('<div class="qa-dim qa-legend">Where the matches sit: <span class="qa-key qa-seg-question">'
-              '</span> questions <span class="qa-key qa-seg-speech"></span> answers; numbers are the '
-              "quotes in rank order.</div>")
+    legend = map_pins.legend_html("".join(blocks))
     return f'<div class="qa-panel">{"".join(blocks)}{legend}</div>'
 
 
@@ -206,9 +221,10 @@ def more_html(result: Result | None) -> str:
         items.append(
             f'<details class="qa-more"><summary><span class="qa-score">{n} · {relevance(a)}</span> '
             f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span><br>"
-            f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span></summary>'
-            f'<div class="qa-ctx">{_turn_html(a)}<div class="qa-cite">{esc(a.citation())}</div></div>'
-            "</details>")
+            f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span>{reply_html(a)}</summary>'
+            # Opened, the item shows the quote once: highlighted in its turn, under its question
+            # (CSS hides the summary's copy; the citation is in the Citation box for the answer).
+            f'<div class="qa-ctx">{_turn_html(a)}</div></details>')
     return f'<div class="qa-panel"><div class="qa-dim">{esc(head)}</div>{"".join(items)}</div>'
 
 
@@ -268,10 +284,15 @@ CSS = """
 .qa-more summary { cursor: pointer; }
 .qa-score { font-size: 12px; color: var(--body-text-color-subdued); }
 .qa-ctx { margin-top: 8px; }
-.qa-cite { margin-top: 6px; font-size: 12px; font-family: var(--font-mono); }
+.qa-more summary .qa-reply { margin: 2px 0 0; font-size: 13px; }
+.qa-more[open] summary .qa-quote, .qa-more[open] summary .qa-reply { display: none; }
 .qa-notice { padding: 8px 12px; border-radius: 6px; margin: 4px 0; white-space: pre-wrap; }
 .qa-notice-error { background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; }
 .qa-notice-ok { background: #e6f4ea; color: #1e5631; border: 1px solid #a8d5b5; }
 .qa-notice-warning { background: #fff4e0; color: #6b4400; border: 1px solid #f0c98a; }
 .qa-status { font-size: 13px; color: var(--body-text-color-subdued); }
-"""
+/* The chat's "Answers" label floats over the log by default, so scrolled text passes under it:
+   put it in the flow above the log, and let the log take the rest of the chat's height. */
+#qa-chat [data-testid="block-label"] { position: static; align-self: flex-start; margin: 0 0 4px; }
+#qa-chat [role="log"] { flex: 1 1 0; min-height: 0; height: auto; }
+""" + map_pins.CSS
