@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import ui
+from qa_bot import links, ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -73,15 +73,18 @@ def _scope(value: str | None) -> str | None:
     return None if not value or value == ALL else value
 
 
-def _speakers(bot: Any, transcript: str | None) -> Any:
+def _speakers(bot: Any, transcript: str | None, speaker: str | None = ALL) -> Any:
+    """The speaker filter for a transcript; a speaker who speaks in it stays chosen."""
     names = bot.speakers(_scope(transcript))
-    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=ALL)
+    keep = speaker if speaker in names else ALL
+    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=keep)
 
 
-def _filters(bot: Any, transcript: str | None = None) -> tuple[Any, Any]:
+def _filters(bot: Any, transcript: str | None = None, speaker: str | None = ALL) -> tuple[Any, Any]:
     names = [(f"{t.title} ({name})", name) for name, t in sorted(bot.transcripts.items())]
     keep = transcript if transcript in bot.transcripts else ALL
-    return gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep), _speakers(bot, keep)
+    return (gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep),
+            _speakers(bot, keep, speaker))
 
 
 def _status(bot: Any) -> str:
@@ -89,14 +92,50 @@ def _status(bot: Any) -> str:
                           bot.report.warnings)
 
 
-def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio idiom)
-    """On page load: wait for the bot (showing progress), then fill the filters and the status."""
+def startup(request: gr.Request | None = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """On page load: wait for the bot (showing progress), then fill the filters and the status;
+    a deep link (``/?q=…&transcript=…&speaker=…``) sets the scope and leaves its question pending.
+
+    Returns:
+        (status, transcript filter, speaker filter, question box, pending question, notice).
+    """
+    link = links.Link.from_query(dict(request.query_params) if request else {})
     try:
         bot = HOLDER.get(progress)
     except Exception as exc:
         message = f"Could not load the corpus {HOLDER.corpus}: {exc}"
-        return ui.notice_html(message), gr.skip(), gr.skip()
-    return (_status(bot), *_filters(bot))
+        return ui.notice_html(message), gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+    try:
+        transcript = bot.resolve_transcript(link.transcript) or ALL
+    except QaBotError as exc:  # a link to a transcript this corpus lacks: ask nothing, say why
+        return (_status(bot), *_filters(bot), link.question, "",
+                ui.notice_html(f"This link's {exc}. Choose a transcript below and ask again."))
+    if link.speaker and link.speaker not in bot.speakers(_scope(transcript)):
+        return (_status(bot), *_filters(bot, transcript), link.question, "",
+                ui.notice_html(f"This link's speaker {link.speaker!r} does not speak in "
+                               f"{links.scope_words(_scope(transcript) or 'any transcript', '')}. "
+                               "Choose a speaker below and ask again."))
+    return (_status(bot), *_filters(bot, transcript, link.speaker or ALL), link.question,
+            link.question, "")
+
+
+def ask_pending(pending: str, history: list[dict[str, Any]] | None, transcript: str | None,
+                speaker: str | None, top_k: float,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """After the page loads: ask the deep link's question, if it had one."""
+    if not pending:
+        return (gr.skip(),) * 6
+    return respond(pending, history, transcript, speaker, top_k, progress)
+
+
+def search_all(message: str, history: list[dict[str, Any]] | None, top_k: float,
+               progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """The chip's "search all": clear both filters and ask the question again over everything."""
+    try:
+        filters = _filters(_bot(progress))
+    except QaBotError:
+        filters = (gr.skip(), gr.skip())
+    return (*respond(message, history, ALL, ALL, top_k, progress), *filters)
 
 
 def respond(message: str, history: list[dict[str, Any]] | None, transcript: str | None = ALL,
@@ -122,6 +161,7 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
         return (history, message, gr.skip(), gr.skip(), gr.skip(),
                 ui.notice_html("Something went wrong answering that question; it is logged on the server."))
     reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
+    reply += links.footer(links.Link(message, transcript or "", speaker or ""))
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
     return (history, "", ui.source_html(result, bot.transcripts), ui.more_html(result),
@@ -187,9 +227,9 @@ def add_transcript(path: str | None,
     return (ui.notice_html(done, "ok"), _status(bot), *_filters(bot, transcript.name), None)
 
 
-def speakers_for(transcript: str | None) -> Any:
+def speakers_for(transcript: str | None, speaker: str | None = ALL) -> Any:
     try:
-        return _speakers(_bot(), transcript)
+        return _speakers(_bot(), transcript, speaker)
     except QaBotError:
         return gr.skip()
 
@@ -233,6 +273,9 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                                           elem_id="qa-speaker", scale=2)
                     top_k = gr.Slider(1, 10, value=3, step=1, label="Quotes", scale=1)
                 clear_btn = gr.Button("Clear chat", size="sm")
+                # pressed by the chip's "search all" link (links.JS), which fills the question box
+                widen = gr.Button("Search all", visible="hidden", elem_id="qa-search-all")
+                pending = gr.State("")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
                     source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source")
@@ -254,13 +297,18 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
                 respond, inputs, outputs, api_visibility="private", **asking)
-        transcript.change(speakers_for, transcript, speaker, api_visibility="private")
+        transcript.change(speakers_for, [transcript, speaker], speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
                       api_name="add_transcript", concurrency_limit=1, concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
-        demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="full")
+        widen.click(search_all, [question, chat, top_k], [*outputs, transcript, speaker],
+                    api_visibility="private", **asking)
+        demo.load(startup, None, [status, transcript, speaker, question, pending, notice],
+                  api_visibility="private", show_progress="full").then(
+            ask_pending, [pending, chat, transcript, speaker, top_k], outputs,
+            api_visibility="private", **asking)
+        demo.load(None, None, None, js=links.JS)
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
@@ -284,7 +332,7 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     for warning in exposure_warnings(host, share, auth):
         log.warning(warning)
     HOLDER.start()
-    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
+    return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS + links.CSS, auth=auth,
                       theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
 
 
