@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import links, ui
+from qa_bot import examples, links, ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -160,7 +160,8 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
         log.exception("could not answer %r", message[:200])
         return (history, message, gr.skip(), gr.skip(), gr.skip(),
                 ui.notice_html("Something went wrong answering that question; it is logged on the server."))
-    reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
+    tries = _examples(bot, transcript, speaker) if result.no_answer else ()
+    reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold, tries)
     reply += links.footer(links.Link(message, transcript or "", speaker or ""))
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
@@ -234,6 +235,21 @@ def speakers_for(transcript: str | None, speaker: str | None = ALL) -> Any:
         return gr.skip()
 
 
+def _examples(bot: Any, transcript: str | None, speaker: str | None) -> tuple[str, ...]:
+    return examples.suggest(bot, _scope(transcript), _scope(speaker), len(ui.EXAMPLES), ui.EXAMPLES)
+
+
+def examples_for(transcript: str | None, speaker: str | None) -> list[Any]:
+    """The example buttons for the scope: its questions that answer; the spare buttons hidden."""
+    try:
+        found = _examples(_bot(), transcript, speaker)
+    except Exception:  # examples are a help, never a reason for an error in the page
+        log.exception("could not find examples for %r, %r", transcript, speaker)
+        return [gr.skip() for _ in ui.EXAMPLES]
+    return [gr.Button(value=found[i], visible=True) if i < len(found) else gr.Button(visible=False)
+            for i in range(len(ui.EXAMPLES))]
+
+
 def clear() -> tuple[Any, ...]:
     return [], "", ui.source_html(None, {}), ui.more_html(None), "", ""
 
@@ -294,9 +310,11 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         question.submit(respond, inputs, outputs, api_visibility="undocumented", api_name="respond",
                         **asking)
         send.click(respond, inputs, outputs, api_visibility="private", **asking)
-        for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
-            button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
+        for button in example_buttons:  # each asks the question it shows (examples_for sets it)
+            button.click(lambda text: text, button, question, api_visibility="private", queue=False).then(
                 respond, inputs, outputs, api_visibility="private", **asking)
+        gr.on([transcript.change, speaker.change], examples_for, [transcript, speaker], example_buttons,
+              api_visibility="private", show_progress="hidden", **asking)
         transcript.change(speakers_for, [transcript, speaker], speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
@@ -304,10 +322,12 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         gr.api(ask, api_name="ask", **asking)
         widen.click(search_all, [question, chat, top_k], [*outputs, transcript, speaker],
                     api_visibility="private", **asking)
-        demo.load(startup, None, [status, transcript, speaker, question, pending, notice],
-                  api_visibility="private", show_progress="full").then(
-            ask_pending, [pending, chat, transcript, speaker, top_k], outputs,
-            api_visibility="private", **asking)
+        loaded = demo.load(startup, None, [status, transcript, speaker, question, pending, notice],
+                           api_visibility="private", show_progress="full")
+        loaded.then(ask_pending, [pending, chat, transcript, speaker, top_k], outputs,
+                    api_visibility="private", **asking)
+        loaded.then(examples_for, [transcript, speaker], example_buttons, api_visibility="private",
+                    show_progress="hidden", **asking)
         demo.load(None, None, None, js=links.JS)
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
