@@ -64,7 +64,7 @@ def footer(link: Link) -> str:
                      f' · <a class="qa-search-all" href="{esc(link.widened().href())}" '
                      f'title="Ask again over every transcript and speaker">search all</a></span>')
     parts.append(f'<a class="qa-link" href="{esc(link.href())}" title="Copy a link that opens the app '
-                 f'with this question asked">🔗 link to this answer</a>')
+                 f'with this question asked">link to this answer</a>')
     return "\n\n" + " · ".join(parts)
 
 

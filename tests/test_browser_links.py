@@ -1,5 +1,6 @@
 """Deep links and the scope chip in a real browser (Playwright driving Debian's Chromium).
 
+QABOT_SCREENSHOTS=DIR also saves deep-link.png and scope-chip.png there.
 ``/?q=…&transcript=…&speaker=…`` opens the app with the question asked in that scope; "link to this
 answer" copies such a link; an answer searched in a narrowed scope says so, and "search all"
 clears the filters and asks again in the page.
@@ -11,7 +12,7 @@ import shutil
 from urllib.parse import quote
 
 import pytest
-from test_browser import ANSWER, ARGS, CHROMIUM, CORPUS, QUESTION, TIMEOUT, free_port
+from test_browser import ANSWER, ARGS, CHROMIUM, CORPUS, QUESTION, TIMEOUT, free_port, shoot
 
 INTERVIEW = "viktor-ivanov-interview.txt"
 BAKERY = ("Anna Schmidt: What is your best-selling bread?\n"
@@ -98,6 +99,7 @@ def test_deep_link_asks_the_question_in_its_scope(url, open_page):
     assert page.locator("#qa-speaker input").input_value() == "Viktor Ivanov"
     chip = last_reply(page).locator(".qa-scope").inner_text()
     assert "searched only Viktor Ivanov’s words in viktor-ivanov-interview.txt" in chip
+    shoot(page, "deep-link.png")
 
 
 def test_link_to_this_answer_copies_a_link_that_reopens_it(url, open_page):
@@ -136,6 +138,7 @@ def test_scope_chip_after_an_upload_and_search_all_widens(url, open_page, tmp_pa
     narrowed = last_reply(page)
     assert "No answer found." in narrowed.inner_text()
     assert narrowed.locator(".qa-scope").inner_text().startswith("searched only bakery-chat.txt")
+    shoot(page, "scope-chip.png")
     narrowed.locator("a.qa-search-all").click()
     answers(page, 4)
     assert page.locator("#qa-chat .message-row").nth(-2).inner_text().strip() == QUESTION
