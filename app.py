@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import gradio as gr
 from gradio.data_classes import FileDataDict
 
-from qa_bot import map_pins, ui, uploads_page, web_api
+from qa_bot import examples, links, map_pins, ui, uploads_page, web_api
 from qa_bot import startup as first_run
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
@@ -76,15 +76,18 @@ def _scope(value: str | None) -> str | None:
     return None if not value or value == ALL else value
 
 
-def _speakers(bot: Any, transcript: str | None) -> Any:
+def _speakers(bot: Any, transcript: str | None, speaker: str | None = ALL) -> Any:
+    """The speaker filter for a transcript; a speaker who speaks in it stays chosen."""
     names = bot.speakers(_scope(transcript))
-    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=ALL)
+    keep = speaker if speaker in names else ALL
+    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=keep)
 
 
-def _filters(bot: Any, transcript: str | None = None) -> tuple[Any, Any]:
+def _filters(bot: Any, transcript: str | None = None, speaker: str | None = ALL) -> tuple[Any, Any]:
     names = [(f"{t.title} ({name})", name) for name, t in sorted(bot.transcripts.items())]
     keep = transcript if transcript in bot.transcripts else ALL
-    return gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep), _speakers(bot, keep)
+    return (gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep),
+            _speakers(bot, keep, speaker))
 
 
 def _status(bot: Any) -> str:
@@ -92,14 +95,50 @@ def _status(bot: Any) -> str:
                           bot.report.warnings)
 
 
-def startup(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008 (gradio idiom)
-    """On page load: wait for the bot (showing progress), then fill the filters and the status."""
+def startup(request: gr.Request | None = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """On page load: wait for the bot (showing progress), then fill the filters and the status;
+    a deep link (``/?q=…&transcript=…&speaker=…``) sets the scope and leaves its question pending.
+
+    Returns:
+        (status, transcript filter, speaker filter, question box, pending question, notice).
+    """
+    link = links.Link.from_query(dict(request.query_params) if request else {})
     try:
         bot = HOLDER.get(progress)
     except Exception as exc:
         message = f"Could not load the corpus {HOLDER.corpus}: {exc}"
-        return ui.notice_html(message), gr.skip(), gr.skip()
-    return (_status(bot), *_filters(bot))
+        return ui.notice_html(message), gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+    try:
+        transcript = bot.resolve_transcript(link.transcript) or ALL
+    except QaBotError as exc:  # a link to a transcript this corpus lacks: ask nothing, say why
+        return (_status(bot), *_filters(bot), link.question, "",
+                ui.notice_html(f"This link's {exc}. Choose a transcript below and ask again."))
+    if link.speaker and link.speaker not in bot.speakers(_scope(transcript)):
+        return (_status(bot), *_filters(bot, transcript), link.question, "",
+                ui.notice_html(f"This link's speaker {link.speaker!r} does not speak in "
+                               f"{links.scope_words(_scope(transcript) or 'any transcript', '')}. "
+                               "Choose a speaker below and ask again."))
+    return (_status(bot), *_filters(bot, transcript, link.speaker or ALL), link.question,
+            link.question, "")
+
+
+def ask_pending(pending: str, history: list[dict[str, Any]] | None, transcript: str | None,
+                speaker: str | None, top_k: float,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """After the page loads: ask the deep link's question, if it had one."""
+    if not pending:
+        return (gr.skip(),) * 6
+    return respond(pending, history, transcript, speaker, top_k, progress)
+
+
+def search_all(message: str, history: list[dict[str, Any]] | None, top_k: float,
+               progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """The chip's "search all": clear both filters and ask the question again over everything."""
+    try:
+        filters = _filters(_bot(progress))
+    except QaBotError:
+        filters = (gr.skip(), gr.skip())
+    return (*respond(message, history, ALL, ALL, top_k, progress), *filters)
 
 
 def loading_status() -> Iterator[Any]:
@@ -136,7 +175,9 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
         log.exception("could not answer %r", message[:200])
         return (history, message, gr.skip(), gr.skip(), gr.skip(),
                 ui.notice_html("Something went wrong answering that question; it is logged on the server."))
-    reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
+    tries = _examples(bot, transcript, speaker) if result.no_answer else ()
+    reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold, tries)
+    reply += links.footer(links.Link(message, transcript or "", speaker or ""))
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
     return (history, "", ui.source_html(result, bot.transcripts), ui.more_html(result),
@@ -245,22 +286,36 @@ def remove_transcript(name: str) -> dict[str, Any]:
         raise web_api.input_error(exc, "remove_transcript") from None
 
 
-def speakers_for(transcript: str | None) -> Any:
+def speakers_for(transcript: str | None, speaker: str | None = ALL) -> Any:
     try:
-        return _speakers(_bot(), transcript)
+        return _speakers(_bot(), transcript, speaker)
     except QaBotError:
         return gr.skip()
 
 
-def _toggle(controls: Sequence[Any], interactive: bool, question: str | None = None
-            ) -> Callable[[], list[Any]]:
-    """A handler turning the ways of asking (the question box first) on or off; ``question``
-    also fills the box, for an example."""
-    def toggle() -> list[Any]:
-        box = gr.Textbox(interactive=interactive) if question is None else \
-            gr.Textbox(value=question, interactive=interactive)
+def _toggle(controls: Sequence[Any], interactive: bool) -> Callable[..., list[Any]]:
+    """A handler turning the ways of asking (the question box first) on or off; given an
+    example's text, it also fills the box with it."""
+    def toggle(text: str | None = None) -> list[Any]:
+        box = gr.Textbox(interactive=interactive) if text is None else \
+            gr.Textbox(value=text, interactive=interactive)
         return [box, *(type(c)(interactive=interactive) for c in controls[1:])]
     return toggle
+
+
+def _examples(bot: Any, transcript: str | None, speaker: str | None) -> tuple[str, ...]:
+    return examples.suggest(bot, _scope(transcript), _scope(speaker), len(ui.EXAMPLES), ui.EXAMPLES)
+
+
+def examples_for(transcript: str | None, speaker: str | None) -> list[Any]:
+    """The example buttons for the scope: its questions that answer; the spare buttons hidden."""
+    try:
+        found = _examples(_bot(), transcript, speaker)
+    except Exception:  # examples are a help, never a reason for an error in the page
+        log.exception("could not find examples for %r, %r", transcript, speaker)
+        return [gr.skip() for _ in ui.EXAMPLES]
+    return [gr.Button(value=found[i], visible=True) if i < len(found) else gr.Button(visible=False)
+            for i in range(len(ui.EXAMPLES))]
 
 
 def clear() -> tuple[Any, ...]:
@@ -302,6 +357,9 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                                           elem_id="qa-speaker", scale=2)
                     top_k = gr.Slider(1, 10, value=3, step=1, label="Quotes", scale=1)
                 clear_btn = gr.Button("Clear chat", size="sm")
+                # pressed by the chip's "search all" link (links.JS), which fills the question box
+                widen = gr.Button("Search all", visible="hidden", elem_id="qa-search-all")
+                pending = gr.State("")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
                     source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source", js_on_load=map_pins.JS)
@@ -335,11 +393,13 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         send.click(_toggle(controls, False), None, controls, **private).then(
             respond, inputs, outputs, api_visibility="private", **asking).then(
             _toggle(controls, True), None, controls, **private)
-        for button, text in zip(example_buttons, ui.EXAMPLES, strict=True):
-            button.click(_toggle(controls, False, text), None, controls, **private).then(
+        for button in example_buttons:  # each asks the question it shows (examples_for sets it)
+            button.click(_toggle(controls, False), button, controls, **private).then(
                 respond, inputs, outputs, api_visibility="private", **asking).then(
                 _toggle(controls, True), None, controls, **private)
-        transcript.change(speakers_for, transcript, speaker, api_visibility="private")
+        gr.on([transcript.change, speaker.change], examples_for, [transcript, speaker], example_buttons,
+              api_visibility="private", show_progress="hidden", **asking)
+        transcript.change(speakers_for, [transcript, speaker], speaker, api_visibility="private")
         clear_btn.click(clear, None, outputs, api_visibility="private", queue=False)
         upload.upload(add_transcript, upload, [upload_notice, status, transcript, speaker, upload],
                       api_name="upload", api_visibility="private", concurrency_limit=1,
@@ -352,11 +412,19 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
         gr.api(remove_transcript, api_name="remove_transcript", concurrency_limit=1,
                concurrency_id=INDEX_POOL)
         gr.api(ask, api_name="ask", **asking)
+        widen.click(search_all, [question, chat, top_k], [*outputs, transcript, speaker],
+                    api_visibility="private", **asking)
         # The status line says what is loading itself: gradio's bar would cover it with "0 passages".
         demo.load(loading_status, None, status, api_visibility="private", show_progress="hidden",
                   concurrency_limit=None)
-        demo.load(startup, None, [status, transcript, speaker], api_visibility="private",
-                  show_progress="hidden").then(list_uploads, None, uploaded, api_visibility="private")
+        loaded = demo.load(startup, None, [status, transcript, speaker, question, pending, notice],
+                           api_visibility="private", show_progress="hidden")
+        loaded.then(list_uploads, None, uploaded, api_visibility="private")
+        loaded.then(ask_pending, [pending, chat, transcript, speaker, top_k], outputs,
+                    api_visibility="private", **asking)
+        loaded.then(examples_for, [transcript, speaker], example_buttons, api_visibility="private",
+                    show_progress="hidden", **asking)
+        demo.load(None, None, None, js=links.JS)
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
@@ -384,7 +452,7 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("quiet", True)
     launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
-                          css=ui.CSS + first_run.CSS, theme=gr.themes.Soft(),
+                          css=ui.CSS + first_run.CSS + links.CSS, theme=gr.themes.Soft(),
                           max_file_size=settings.max_file_bytes, prevent_thread_lock=True, **kwargs)
     print(first_run.serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
     if block:

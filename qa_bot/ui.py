@@ -81,8 +81,9 @@ def scope_note(transcript: str | None, speaker: str | None) -> str:
 
 # ----------------------------------------------------------------------------------------- chat
 def chat_reply(result: Result, transcript: str | None = None, speaker: str | None = None,
-               threshold: float | None = None) -> str:
-    """The assistant's message: the quote as a block quote, then who said it, replying to what, where."""
+               threshold: float | None = None, examples: Sequence[str] = EXAMPLES) -> str:
+    """The assistant's message: the quote as a block quote, then who said it, replying to what, where;
+    with no answer, ``examples`` (questions that do answer in this scope) to try instead."""
     top = result.top
     if result.no_answer or top is None:
         best = f" (best match: {relevance(top)}" if top else ""
@@ -94,8 +95,9 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
         note = scope_note(transcript, speaker)
         if note:
             lines.append(md_escape(note))
-        lines.append("\nTry one of these:")
-        lines += [f"- {md_escape(q)}" for q in EXAMPLES]
+        if examples:
+            lines.append("\nTry one of these:")
+            lines += [f"- {md_escape(q)}" for q in examples]
         if result.answers:
             lines.append("\nThe closest passages are under *More quotes*, for you to judge.")
         return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Deep links and the scope chip in a real browser (Playwright driving Debian's Chromium).
+
+QABOT_SCREENSHOTS=DIR also saves deep-link.png and scope-chip.png there.
+``/?q=…&transcript=…&speaker=…`` opens the app with the question asked in that scope; "link to this
+answer" copies such a link; an answer searched in a narrowed scope says so, and "search all"
+clears the filters and asks again in the page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import quote
+
+import pytest
+from test_browser import ANSWER, ARGS, CHROMIUM, CORPUS, QUESTION, TIMEOUT, free_port, shoot
+
+INTERVIEW = "viktor-ivanov-interview.txt"
+BAKERY = ("Anna Schmidt: What is your best-selling bread?\n"
+          "Jonas Weber: The sourdough rye. People queue for it on Saturdays.\n"
+          "Anna Schmidt: When do you start baking in the morning?\n"
+          "Jonas Weber: At three o'clock, so the first loaves are out by six.\n"
+          "Anna Schmidt: Who taught you to bake?\n"
+          "Jonas Weber: My grandmother in Hamburg. She kept her starter alive for forty years.\n")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
+                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
+]
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory, real_embedder):
+    import app
+
+    base = tmp_path_factory.mktemp("links")
+    shutil.copytree(CORPUS, base / "corpus")
+    app.configure(base / "corpus", base / "index", embedder=real_embedder)
+    port = free_port()
+    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Opens a page at a URL in a context that may read the clipboard, once the bot has loaded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+
+    def go(address: str):
+        page = context.new_page()
+        page.goto(address)
+        page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)
+        return page
+
+    yield go
+    context.close()
+
+
+def answers(page, count: int) -> None:
+    """Waits for the chat to hold ``count`` messages and the Ask button to be free again."""
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .message-row').length >= {count}",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+
+
+def ask(page, question: str) -> None:
+    count = page.locator("#qa-chat .message-row").count()
+    page.fill("#qa-question textarea", question)
+    page.click("#qa-ask")
+    answers(page, count + 2)
+
+
+def last_reply(page):
+    return page.locator("#qa-chat .message-row").last
+
+
+def test_deep_link_asks_the_question_in_its_scope(url, open_page):
+    page = open_page(f"{url}?q={quote(QUESTION)}&transcript=viktor-ivanov-interview"
+                     f"&speaker={quote('Viktor Ivanov')}")
+    answers(page, 2)
+    assert page.locator("#qa-chat .message-row").first.inner_text().strip() == QUESTION
+    quote_text = page.locator("#qa-chat blockquote").last.inner_text().strip()
+    assert len(quote_text) > 40 and quote_text in ANSWER
+    assert INTERVIEW in page.locator("#qa-transcript input").input_value()
+    assert page.locator("#qa-speaker input").input_value() == "Viktor Ivanov"
+    chip = last_reply(page).locator(".qa-scope").inner_text()
+    assert "searched only Viktor Ivanov’s words in viktor-ivanov-interview.txt" in chip
+    shoot(page, "deep-link.png")
+
+
+def test_link_to_this_answer_copies_a_link_that_reopens_it(url, open_page):
+    page = open_page(url)
+    assert page.locator("#qa-chat .message-row").count() == 0  # no link: nothing is asked
+    ask(page, "Why help Kyrgyzstan?")
+    first = page.locator("#qa-chat blockquote").last.inner_text().strip()
+    last_reply(page).locator("a.qa-link").click()
+    page.wait_for_selector("#qa-chat a.qa-copied", timeout=TIMEOUT)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{url}?q={quote('Why help Kyrgyzstan?')}"
+    assert page.url == url  # copied, not followed
+    again = open_page(copied)
+    answers(again, 2)
+    assert again.locator("#qa-chat blockquote").last.inner_text().strip() == first
+    assert again.locator("#qa-transcript input").input_value() == "All transcripts"
+
+
+def test_link_to_an_unknown_transcript_says_so_and_asks_nothing(url, open_page):
+    page = open_page(f"{url}?q={quote(QUESTION)}&transcript=nowhere.txt")
+    page.wait_for_selector("#qa-notice .qa-notice", timeout=TIMEOUT)
+    assert "no transcript named 'nowhere.txt'" in page.locator("#qa-notice").inner_text()
+    assert page.locator("#qa-question textarea").input_value() == QUESTION
+    assert page.locator("#qa-chat .message-row").count() == 0
+
+
+def test_scope_chip_after_an_upload_and_search_all_widens(url, open_page, tmp_path):
+    page = open_page(url)
+    path = tmp_path / "bakery-chat.txt"
+    path.write_text(BAKERY, encoding="utf-8")
+    page.click("#qa-add")
+    page.set_input_files("#qa-upload input[type=file]", str(path))
+    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    assert "bakery-chat.txt" in page.locator("#qa-transcript input").input_value()
+    ask(page, QUESTION)
+    narrowed = last_reply(page)
+    assert "No answer found." in narrowed.inner_text()
+    assert narrowed.locator(".qa-scope").inner_text().startswith("searched only bakery-chat.txt")
+    shoot(page, "scope-chip.png")
+    narrowed.locator("a.qa-search-all").click()
+    answers(page, 4)
+    assert page.locator("#qa-chat .message-row").nth(-2).inner_text().strip() == QUESTION
+    assert page.locator("#qa-chat blockquote").last.inner_text().strip() in ANSWER
+    assert last_reply(page).locator(".qa-scope").count() == 0  # nothing narrows it any more
+    assert page.locator("#qa-transcript input").input_value() == "All transcripts"
+    assert page.locator("#qa-speaker input").input_value() == "All speakers"
+    assert page.url == url
