@@ -16,11 +16,12 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import ui
+from qa_bot import media, ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
 from qa_bot.errors import QaBotError, QuestionError
+from qa_bot.media_route import media_lifespan
 
 log = logging.getLogger("qa_bot.app")
 
@@ -61,6 +62,15 @@ def _bot(progress: Callable[..., Any] | None = None) -> Any:
         raise
     except Exception as exc:
         raise QaBotError(f"could not load the corpus {HOLDER.corpus}: {exc}") from exc
+
+
+def _media_of(name: str) -> media.Media | None:
+    """The recording of a transcript the bot knows, for the media route; None for any other name."""
+    try:
+        bot = _bot()
+    except QaBotError:
+        return None
+    return media.transcript_media(bot.corpus, bot.transcripts, name)
 
 
 def _progress(progress: Any) -> Callable[[int, int, str], None]:
@@ -285,7 +295,8 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
         log.warning(warning)
     HOLDER.start()
     return app.launch(server_name=host, server_port=port, share=share, css=ui.CSS, auth=auth,
-                      theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes, **kwargs)
+                      theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes,
+                      app_kwargs={"lifespan": media_lifespan(_media_of)}, **kwargs)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

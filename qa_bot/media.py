@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -53,6 +54,14 @@ def find_media(transcript: Path) -> Media | None:
             if found is not None:
                 return found
     return None
+
+
+def transcript_media(corpus: Path, known: Container[str], name: str) -> Media | None:
+    """The media of the transcript called ``name`` (its path in the corpus folder ``corpus``), or
+    None when no transcript of that name is ``known``: a name from a URL reaches no other file."""
+    if name not in known:
+        return None
+    return find_media(corpus / name)
 
 
 def _sidecar_media(transcript: Path) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa_bot.answers import timestamp
-from qa_bot.media import find_media, parse_timestamp
+from qa_bot.media import find_media, parse_timestamp, transcript_media
 
 SRT = "1\n00:00:12,000 --> 00:00:15,000\nAnna: Hello.\n"
 
@@ -103,3 +103,11 @@ def test_parse_timestamp_rejects_what_is_not_a_time(stamp):
 @pytest.mark.parametrize("seconds", [0.0, 12.0, 59.999, 3723.25, 86400.5])
 def test_parse_timestamp_reads_back_what_answers_write(seconds):
     assert parse_timestamp(timestamp(seconds)) == pytest.approx(seconds)
+
+
+def test_transcript_media_only_for_a_known_transcript_name(tmp_path):
+    transcript = corpus(tmp_path, "talk.wav", "other.wav")
+    folder = transcript.parent
+    assert transcript_media(folder, {"talk.srt"}, "talk.srt") == find_media(transcript) is not None
+    for name in ("other.srt", "talk.wav", "../c/talk.srt", "TALK.SRT"):
+        assert transcript_media(folder, {"talk.srt"}, name) is None
