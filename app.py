@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa_bot import media, ui
+from qa_bot import media, player, ui
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
@@ -134,8 +134,9 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
     reply = ui.chat_reply(result, transcript, speaker, bot.settings.no_answer_threshold)
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
-    return (history, "", ui.source_html(result, bot.transcripts), ui.more_html(result),
-            ui.citation(result), "")
+    recordings = media.recordings(bot.corpus, bot.transcripts, [a.transcript for a in result.answers])
+    return (history, "", ui.source_html(result, bot.transcripts, recordings),
+            ui.more_html(result, recordings), ui.citation(result), "")
 
 
 def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") -> dict[str, Any]:
@@ -245,9 +246,9 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                 clear_btn = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
-                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source")
+                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source", js_on_load=player.PLAY_JS)
                 with gr.Tab("More quotes"):
-                    more = gr.HTML(ui.more_html(None), elem_id="qa-more")
+                    more = gr.HTML(ui.more_html(None), elem_id="qa-more", js_on_load=player.PLAY_JS)
                 cite = gr.Textbox(label="Citation", buttons=["copy"], interactive=False, lines=2,
                                   elem_id="qa-citation", placeholder="The answer's quote and attribution, "
                                   "on one line, to copy.")

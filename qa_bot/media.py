@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -62,6 +62,12 @@ def transcript_media(corpus: Path, known: Container[str], name: str) -> Media | 
     if name not in known:
         return None
     return find_media(corpus / name)
+
+
+def recordings(corpus: Path, known: Container[str], names: Iterable[str]) -> dict[str, Media]:
+    """The media of those of the transcripts ``names`` that have any, by transcript name."""
+    found = {name: transcript_media(corpus, known, name) for name in set(names)}
+    return {name: media for name, media in found.items() if media is not None}
 
 
 def _sidecar_media(transcript: Path) -> str | None:

@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import player
 from .answers import Answer, Result
+from .media import Media
 
 # Questions about the default interview; one click each in the app.
 EXAMPLES = (
@@ -143,15 +145,22 @@ def _turn_html(a: Answer) -> str:
             f'<span class="qa-text">{body}</span></div>{_attribution_html(a)}')
 
 
-def source_html(result: Result | None, transcripts: Mapping[str, Any]) -> str:
-    """The whole answer turn with the quote highlighted, then the map of where the matches sit."""
+def source_html(result: Result | None, transcripts: Mapping[str, Any],
+                media: Mapping[str, Media] | None = None) -> str:
+    """The whole answer turn with the quote highlighted, then the map of where the matches sit;
+    with the recording's player when ``media`` (transcript name -> recording) has the answer's."""
     if result is None:
         return ('<div class="qa-panel qa-empty">Ask a question: the answer\'s whole turn shows here, '
                 "with the quoted sentences highlighted.</div>")
     if result.no_answer or result.top is None:
         return ('<div class="qa-panel qa-empty">No answer to show. The closest passages are under '
                 "<i>More quotes</i>.</div>" + map_html(result, transcripts))
-    return f'<div class="qa-panel qa-source">{_turn_html(result.top)}</div>{map_html(result, transcripts)}'
+    recording = (media or {}).get(result.top.transcript)
+    playing = player.player_html(result.top, recording)
+    if playing:
+        playing = f'<div class="qa-media">{playing}{player.play_button(result.top, recording)}</div>'
+    return (f'<div class="qa-panel qa-source">{_turn_html(result.top)}{playing}</div>'
+            f"{map_html(result, transcripts)}")
 
 
 def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
@@ -190,8 +199,9 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
     return f'<div class="qa-panel">{"".join(blocks)}{legend}</div>'
 
 
-def more_html(result: Result | None) -> str:
-    """The supporting passages (or, with no answer, the closest ones), each opening onto its context."""
+def more_html(result: Result | None, media: Mapping[str, Media] | None = None) -> str:
+    """The supporting passages (or, with no answer, the closest ones), each opening onto its context;
+    a passage with a recording in ``media`` has a play button and its player."""
     if result is None:
         return '<div class="qa-panel qa-empty">Supporting passages show here after a question.</div>'
     rest = list(enumerate(result.answers, 1))
@@ -203,12 +213,14 @@ def more_html(result: Result | None) -> str:
             else "More quotes supporting the answer:")
     items = []
     for n, a in rest:
+        recording = (media or {}).get(a.transcript)
         items.append(
             f'<details class="qa-more"><summary><span class="qa-score">{n} · {relevance(a)}</span> '
-            f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span><br>"
+            f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span> "
+            f"{player.play_button(a, recording)}<br>"
             f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span></summary>'
-            f'<div class="qa-ctx">{_turn_html(a)}<div class="qa-cite">{esc(a.citation())}</div></div>'
-            "</details>")
+            f'<div class="qa-ctx">{_turn_html(a)}<div class="qa-cite">{esc(a.citation())}</div>'
+            f"{player.player_html(a, recording, preload='none')}</div></details>")
     return f'<div class="qa-panel"><div class="qa-dim">{esc(head)}</div>{"".join(items)}</div>'
 
 
@@ -275,3 +287,4 @@ CSS = """
 .qa-notice-warning { background: #fff4e0; color: #6b4400; border: 1px solid #f0c98a; }
 .qa-status { font-size: 13px; color: var(--body-text-color-subdued); }
 """
+CSS += player.CSS  # the player's look is kept beside its markup
