@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_browser import ARGS, CHROMIUM, TIMEOUT, ask, free_port
+from test_browser import ARGS, CHROMIUM, TIMEOUT, ask, free_port, shoot
 
 RATE, SECONDS = 8000, 20
 QUESTION = "Why did the harbour close in the winter?"
@@ -122,6 +122,7 @@ def test_play_button_plays_the_top_answer_from_its_timestamp(page):
     assert page.eval_on_selector(player, "p => p.error") is None
     assert page.eval_on_selector(player, "p => p.paused") is False
     page.wait_for_function(f"document.querySelector('{player}').currentTime > {at}", timeout=TIMEOUT)
+    shoot(page, "player.png")
 
 
 def test_each_more_quote_plays_from_its_own_timestamp(page):
