@@ -3,12 +3,11 @@
 The URL names a transcript, never a file: the route serves the media ``media.find_media`` finds for
 a transcript the bot knows, and nothing else, so neither the corpus folder nor any other file is
 reachable through it. (Gradio's ``allowed_paths`` would serve files by absolute path, printing the
-server's folders into the page.) Behind a login it asks gradio's own login check first.
+server's folders into the page.) Behind a login it is guarded by gradio's own login check.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -20,8 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from .media import Media
-
-log = logging.getLogger(__name__)
 
 PREFIX = "media/"
 # A page route gradio guards with its login check; the media route borrows that guard.
