@@ -18,12 +18,13 @@ from typing import Any, NoReturn
 import gradio as gr
 from gradio.data_classes import FileDataDict
 
-from qa_bot import examples, links, map_pins, ui, uploads_page, web_api
+from qa_bot import examples, links, map_pins, media, player, ui, uploads_page, web_api
 from qa_bot import startup as first_run
 from qa_bot.access import auth_from_env, exposure_warnings
 from qa_bot.bot_loader import BotHolder
 from qa_bot.config import DEFAULT_CORPUS, Settings
 from qa_bot.errors import QaBotError
+from qa_bot.media_route import media_lifespan
 
 log = logging.getLogger("qa_bot.app")
 
@@ -64,6 +65,15 @@ def _bot(progress: Callable[..., Any] | None = None) -> Any:
         raise
     except Exception as exc:
         raise QaBotError(f"could not load the corpus {HOLDER.corpus}: {exc}") from exc
+
+
+def _media_of(name: str) -> media.Media | None:
+    """The recording of a transcript the bot knows, for the media route; None for any other name."""
+    try:
+        bot = _bot()
+    except QaBotError:
+        return None
+    return media.transcript_media(bot.source_path, bot.transcripts, name)
 
 
 def _progress(progress: Any) -> Callable[[int, int, str], None]:
@@ -180,8 +190,9 @@ def respond(message: str, history: list[dict[str, Any]] | None, transcript: str 
     reply += links.footer(links.Link(message, transcript or "", speaker or ""))
     history += [{"role": "user", "content": ui.user_message(message)},
                 {"role": "assistant", "content": reply}]
-    return (history, "", ui.source_html(result, bot.transcripts), ui.more_html(result),
-            ui.citation(result), "")
+    recordings = media.recordings(bot.source_path, bot.transcripts, [a.transcript for a in result.answers])
+    return (history, "", ui.source_html(result, bot.transcripts, recordings),
+            ui.more_html(result, recordings), ui.citation(result), "")
 
 
 def ask(question: str, top_k: int = 3, transcript: str = "", speaker: str = "") -> dict[str, Any]:
@@ -362,9 +373,10 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                 pending = gr.State("")
             with gr.Column(scale=2):
                 with gr.Tab("Source"):
-                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source", js_on_load=map_pins.JS)
+                    source = gr.HTML(ui.source_html(None, {}), elem_id="qa-source",
+                                     js_on_load=map_pins.JS + player.PLAY_JS)
                 with gr.Tab("More quotes"):
-                    more = gr.HTML(ui.more_html(None), elem_id="qa-more")
+                    more = gr.HTML(ui.more_html(None), elem_id="qa-more", js_on_load=player.PLAY_JS)
                 cite = gr.Textbox(label="Citation", buttons=["copy"], interactive=False, lines=2,
                                   elem_id="qa-citation", placeholder="The answer's quote and attribution, "
                                   "on one line, to copy.")
@@ -453,7 +465,8 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     kwargs.setdefault("quiet", True)
     launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
                           css=ui.CSS + first_run.CSS + links.CSS, theme=gr.themes.Soft(),
-                          max_file_size=settings.max_file_bytes, prevent_thread_lock=True, **kwargs)
+                          max_file_size=settings.max_file_bytes, prevent_thread_lock=True,
+                          app_kwargs={"lifespan": media_lifespan(_media_of)}, **kwargs)
     print(first_run.serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
     if block:
         app.block_thread()

@@ -18,6 +18,7 @@ JS = """
 const open = (pin) => {
   const n = pin.dataset.n;
   element.querySelectorAll('.qa-passage').forEach((p) => { p.hidden = p.dataset.n !== n; });
+  element.querySelectorAll('.qa-passage[hidden] .qa-player').forEach((p) => p.pause());
   element.querySelectorAll('.qa-pin').forEach((p) => {
     p.classList.toggle('qa-pin-open', p === pin);
     p.setAttribute('aria-pressed', String(p === pin));

@@ -11,8 +11,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import map_pins
+from . import map_pins, player
 from .answers import Answer, Result
+from .media import Media
 
 NO_REPLY = "not said in reply to a question"
 # Questions about the default interview; one click each in the app.
@@ -156,14 +157,26 @@ def _turn_html(a: Answer) -> str:
             f'<span class="qa-text">{body}</span></div>{_attribution_html(a)}')
 
 
-def source_html(result: Result | None, transcripts: Mapping[str, Any]) -> str:
-    """The whole answer turn with the quote highlighted, then the map of where the matches sit."""
+def source_html(result: Result | None, transcripts: Mapping[str, Any],
+                media: Mapping[str, Media] | None = None) -> str:
+    """The whole answer turn with the quote highlighted, then the map of where the matches sit;
+    with the recording's player when ``media`` (transcript name -> recording) has the answer's."""
     if result is None:
         return ('<div class="qa-panel qa-empty">Ask a question: the answer\'s whole turn shows here, '
                 "with the quoted sentences highlighted.</div>")
     # Every passage is there, the answer's shown: a pin on the map shows its own (map_pins).
     shown = None if result.no_answer else 1
-    passages = map_pins.passages_html(result.answers, shown, _turn_html,
+    recordings = media or {}
+
+    def passage(a: Answer) -> str:  # the top answer's player loads at once; the others on play
+        preload = "metadata" if a is result.top and not result.no_answer else "none"
+        recording = recordings.get(a.transcript)
+        playing = player.player_html(a, recording, preload)
+        if playing:
+            playing = f'<div class="qa-media">{playing}{player.play_button(a, recording)}</div>'
+        return _turn_html(a) + playing
+
+    passages = map_pins.passages_html(result.answers, shown, passage,
                                       lambda n, a: f"{n} · {relevance(a)}")
     if result.no_answer or result.top is None:
         return ('<div class="qa-panel qa-empty">No answer to show. The closest passages are under '
@@ -207,8 +220,9 @@ def map_html(result: Result, transcripts: Mapping[str, Any]) -> str:
     return f'<div class="qa-panel">{"".join(blocks)}{legend}</div>'
 
 
-def more_html(result: Result | None) -> str:
-    """The supporting passages (or, with no answer, the closest ones), each opening onto its context."""
+def more_html(result: Result | None, media: Mapping[str, Media] | None = None) -> str:
+    """The supporting passages (or, with no answer, the closest ones), each opening onto its context;
+    a passage with a recording in ``media`` has a play button and its player."""
     if result is None:
         return '<div class="qa-panel qa-empty">Supporting passages show here after a question.</div>'
     rest = list(enumerate(result.answers, 1))
@@ -220,13 +234,16 @@ def more_html(result: Result | None) -> str:
             else "More quotes supporting the answer:")
     items = []
     for n, a in rest:
+        recording = (media or {}).get(a.transcript)
         items.append(
             f'<details class="qa-more"><summary><span class="qa-score">{n} · {relevance(a)}</span> '
-            f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span><br>"
+            f"<b>{esc(who(a))}</b> <span class=\"qa-dim\">({esc(where(a))})</span> "
+            f"{player.play_button(a, recording)}<br>"
             f'<span class="qa-quote">“{esc(one_line(a.quote))}”</span>{reply_html(a)}</summary>'
             # Opened, the item shows the quote once: highlighted in its turn, under its question
             # (CSS hides the summary's copy; the citation is in the Citation box for the answer).
-            f'<div class="qa-ctx">{_turn_html(a)}</div></details>')
+            f'<div class="qa-ctx">{_turn_html(a)}'
+            f"{player.player_html(a, recording, preload='none')}</div></details>")
     return f'<div class="qa-panel"><div class="qa-dim">{esc(head)}</div>{"".join(items)}</div>'
 
 
@@ -297,4 +314,4 @@ CSS = """
    put it in the flow above the log, and let the log take the rest of the chat's height. */
 #qa-chat [data-testid="block-label"] { position: static; align-self: flex-start; margin: 0 0 4px; }
 #qa-chat [role="log"] { flex: 1 1 0; min-height: 0; height: auto; }
-""" + map_pins.CSS
+""" + map_pins.CSS + player.CSS  # each look kept beside its markup
