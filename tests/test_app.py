@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot import ui
+from qa_bot import ui, upload_handlers
 from qa_bot.answers import Answer, Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +190,7 @@ def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, t
         client.predict(handle_file(bad), api_name="/add_transcript")
     assert "Could not add broken.json; nothing was changed" in str(caught.value)
     assert "broken.json:1: invalid JSON" in str(caught.value)
-    notice, *_ = app.add_transcript(str(bad))  # the page's upload box says the same in a notice
+    notice, *_ = upload_handlers.add_transcript(str(bad))  # the page's upload box says the same in a notice
     assert "broken.json:1: invalid JSON" in notice and 'qa-notice-error' in notice
     assert sorted(p.name for p in served[1].iterdir()) == before
     assert set(app.HOLDER.get().transcripts) == names

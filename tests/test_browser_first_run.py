@@ -11,6 +11,8 @@ import pytest
 from conftest import TALKS, FakeEmbedder, write_corpus
 from test_browser import ARGS, CHROMIUM, TIMEOUT, free_port
 
+from qa_bot import page_state
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no Debian chromium at /usr/bin/chromium"),
@@ -35,7 +37,7 @@ def held_app(tmp_path):
     finally:
         gate.set()
         page.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 def test_loading_page_says_what_it_prepares_and_queues_a_question(held_app):

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from test_browser import ARGS, CHROMIUM, TIMEOUT, ask, free_port, shoot
 
+from qa_bot import page_state
+
 RATE, SECONDS = 8000, 20
 QUESTION = "Why did the harbour close in the winter?"
 ANSWER_AT = 12.0  # the cue that answers QUESTION starts at 00:00:12
@@ -78,7 +80,7 @@ def served(tmp_path_factory, real_embedder):
         yield f"http://127.0.0.1:{port}/", audio
     finally:
         demo.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from qa_bot import page_state
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,7 +60,7 @@ def served(tmp_path_factory, real_embedder):
         yield f"http://127.0.0.1:{port}/", base / "corpus", base / "index"
     finally:
         app.demo.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ from conftest import CORPUS, ROOT, FakeEmbedder
 from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
+from qa_bot import page_events, page_state
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 
@@ -136,9 +137,9 @@ def test_damaged_index_warning_reaches_the_page(corpus, index_dir):
     previous = app.HOLDER
     app.configure(corpus, index_dir, Settings(), FakeEmbedder())
     try:
-        status, *_ = app.startup()
+        status, *_ = page_events.startup()
     finally:
-        app.HOLDER = previous
+        page_state.restore(previous)
     assert "2 transcripts" in status and "qa-notice-warning" in status
     assert re.search(r"unusable \(chunks-\w+\.faiss does not match its checksum\); rebuilt", status), status
 
@@ -332,10 +333,10 @@ def test_read_only_index_folder_serves_answers_with_a_warning(corpus, index_dir,
     previous = app.HOLDER
     app.configure(corpus, index_dir, Settings(), FakeEmbedder())
     try:
-        status, *_ = app.startup()
+        status, *_ = page_events.startup()
         got = app.ask("How do zeppelins fly?")
     finally:
-        app.HOLDER = previous
+        page_state.restore(previous)
     assert "qa-notice-warning" in status and "could not save the index" in status
     assert got["answers"][0]["transcript"] == "delta.txt"
     monkeypatch.undo()

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from qa_bot import page_events, page_state
+
 # Stands in for .venv/bin/python: notes what it was asked and does the least of it.
 FAKE_VENV_PYTHON = """#!/bin/sh
 echo "$*" >> "$(dirname "$0")/calls"
@@ -101,7 +103,7 @@ def loading(tmp_path, monkeypatch):
         yield holder, gate.set
     finally:
         gate.set()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 def test_the_status_says_the_model_is_being_prepared_never_0_passages():
@@ -117,11 +119,10 @@ def test_the_status_says_the_model_is_being_prepared_never_0_passages():
 
 
 def test_the_status_line_follows_the_load_then_shows_the_corpus(loading):
-    import app
 
     holder, release = loading
     assert holder.loading and not holder.ready
-    statuses = app.loading_status()
+    statuses = page_events.loading_status()
     first = next(statuses)
     assert "Preparing the model and the index (first run only)" in first and "0 passages" not in first
     holder.progress = (5, 20, "Embedding the transcripts")
@@ -136,7 +137,7 @@ def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
     import app
 
     _holder, release = loading
-    notice = app.waiting_notice()
+    notice = page_events.waiting_notice()
     assert "Waiting for the model to load" in notice and "queued" in notice
     reports: list[tuple] = []
 
@@ -147,7 +148,7 @@ def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
     history, *_ = app.respond("Where does Alice live?", [], app.ALL, app.ALL, 3, progress=progress)
     assert reports and reports[0][0] is None  # a spinner while nothing counts: no "0 passages"
     assert "Lisbon" in history[-1]["content"]
-    assert not isinstance(app.waiting_notice(), str)  # loaded: nothing to say (gr.skip)
+    assert not isinstance(page_events.waiting_notice(), str)  # loaded: nothing to say (gr.skip)
 
 
 def test_the_terminal_says_when_the_load_is_done(tmp_path, caplog):

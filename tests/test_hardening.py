@@ -29,6 +29,7 @@ from conftest import ROOT, FakeEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qa_bot import page_state, upload_handlers
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.errors import QuestionError, TranscriptError
@@ -288,7 +289,7 @@ def holder(tmp_path: Path):
                            Settings(max_file_bytes=LIMIT), FakeEmbedder())
     holder.get()
     yield holder
-    app.HOLDER = previous
+    page_state.restore(previous)
 
 
 def test_app_question_errors_are_notices_and_api_errors(holder) -> None:
@@ -335,14 +336,13 @@ APP_BAD_FILES = [f for f in BAD_FILES if f[0] in {
 @pytest.mark.parametrize(("name", "data", "message"), APP_BAD_FILES, ids=[f[0] for f in APP_BAD_FILES])
 def test_app_upload_of_a_bad_file_shows_why_and_changes_nothing(holder, tmp_path: Path, name: str,
                                                                 data: bytes, message: str) -> None:
-    import app
 
     bot = holder.get()
     before = snapshot(bot)
     path = tmp_path / "upload" / name
     path.parent.mkdir()
     path.write_bytes(data)
-    notice, _status, _transcript, _speaker, box = app.add_transcript(str(path))
+    notice, _status, _transcript, _speaker, box = upload_handlers.add_transcript(str(path))
     assert f"Could not add {name}" in notice and html.escape(message) in notice
     assert "qa-notice-error" in notice
     assert box is None  # the file box is cleared for the next try
@@ -508,7 +508,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", holder.get(), embedder
     finally:
         app.demo.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.fixture(scope="module")
@@ -656,7 +656,7 @@ def test_a_full_queue_is_refused_at_once_and_the_app_stays_up(tmp_path: Path) ->
         assert Client(url, verbose=False).predict(QUESTIONS[0], 3, "", "", api_name="/ask")["answers"]
     finally:
         small.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.mark.e2e

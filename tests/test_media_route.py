@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEmbedder
 
+from qa_bot import page_state
 from qa_bot.config import Settings
 from qa_bot.media_route import media_url
 
@@ -52,7 +53,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", base
     finally:
         page.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.fixture

@@ -35,8 +35,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, FakeEmbedder
 
+from qa_bot import access, bot_loader, page_events, page_state, serving, ui, upload_handlers
 from qa_bot import index as index_mod
-from qa_bot import ui
 from qa_bot.bot import QaBot
 from qa_bot.config import BUNDLED_WEIGHTS_SHA256, Settings
 from qa_bot.errors import ModelError
@@ -69,11 +69,11 @@ def launched(monkeypatch, tmp_path):
 
     calls: list[dict] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
-    monkeypatch.setattr(app.BotHolder, "start", lambda self: None)
+    monkeypatch.setattr(bot_loader.BotHolder, "start", lambda self: None)
     previous = app.HOLDER
     make_corpus(tmp_path / "corpus")
     yield calls, ["--corpus", str(tmp_path / "corpus")]
-    app.HOLDER = previous
+    page_state.restore(previous)
 
 
 # --- binding ---------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def test_binds_loopback_by_default(launched):
     import app
 
     calls, args = launched
-    assert app.parse_args([]).host == "127.0.0.1"
+    assert serving.parse_args([]).host == "127.0.0.1"
     app.main(args)
     assert calls[-1]["server_name"] == "127.0.0.1" and calls[-1]["share"] is False
     assert calls[-1]["auth"] is None and calls[-1]["max_file_size"] == Settings().max_file_bytes
@@ -126,16 +126,15 @@ def test_python_app_py_listens_on_loopback_only(tmp_path):
 
 
 def test_login_comes_from_the_environment():
-    import app
     from qa_bot.errors import ConfigError
 
-    assert app.auth_from_env({}) is None
-    assert app.auth_from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD}) == (USER, PASSWORD)
+    assert access.auth_from_env({}) is None
+    assert access.auth_from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD}) == (USER, PASSWORD)
     for env in ({"QA_BOT_USERNAME": USER}, {"QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": " ", "QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": ""}):
         with pytest.raises(ConfigError, match="set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
-            app.auth_from_env(env)
+            access.auth_from_env(env)
 
 
 def test_main_passes_the_login_to_gradio_and_refuses_half_a_login(launched, monkeypatch, capsys):
@@ -161,7 +160,7 @@ def test_serving_beyond_loopback_without_a_login_is_warned_about(launched, monke
     calls, args = launched
     caplog.set_level(logging.WARNING, logger="qa_bot.app")
     for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
-        assert app.exposure_warnings(host, False, None) == []
+        assert access.exposure_warnings(host, False, None) == []
     app.main([*args, "--host", "0.0.0.0"])
     assert calls[-1]["server_name"] == "0.0.0.0"
     assert "serving on 0.0.0.0 without a login" in caplog.text and "QA_BOT_USERNAME" in caplog.text
@@ -192,7 +191,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", base
     finally:
         page.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.fixture(scope="module")
@@ -263,11 +262,11 @@ def test_upload_limits_hold_in_the_handler_too(tmp_path):
                                     ("big.txt", b"Alice: hi.\n" * 400, "larger than the 3,000-byte limit")]:
             path = tmp_path / name
             path.write_bytes(data)
-            notice, *_ = app.add_transcript(str(path))
+            notice, *_ = upload_handlers.add_transcript(str(path))
             assert "Could not add" in notice and message in notice
         assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["alpha.txt"]
     finally:
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 def call(http, endpoint: str, payload: list) -> str:
@@ -509,11 +508,11 @@ def test_tampered_weights_are_shown_in_the_page(tampered_package, tmp_path):
     app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(),
                   SentenceTransformerEmbedder("bundled"))
     try:
-        status, *_ = app.startup()
+        status, *_ = page_events.startup()
         with pytest.raises(gr.Error, match="does not match the pinned SHA-256"):
             app.ask("What fruit?")
     finally:
-        app.HOLDER = previous
+        page_state.restore(previous)
     assert "Could not load the corpus" in status and "does not match the pinned SHA-256" in status
     assert not (tmp_path / "index" / "manifest.json").exists()  # nothing built with the bad model
 
@@ -589,7 +588,7 @@ def markup_app(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/"
     finally:
         page.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.mark.e2e

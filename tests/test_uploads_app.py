@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import TALKS, FakeEmbedder, write_corpus
 
+from qa_bot import page_state
+from qa_bot import upload_handlers as uploads
 from qa_bot.config import Settings
 
 ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
@@ -31,7 +33,7 @@ def holder(tmp_path: Path):
                            FakeEmbedder())
     holder.get()
     yield holder
-    app.HOLDER = previous
+    page_state.restore(previous)
 
 
 def upload(tmp_path: Path, name: str = "zeppelins.txt", text: str = ZEPPELINS) -> str:
@@ -47,14 +49,13 @@ def choices(update) -> list:
 
 
 def test_the_remove_list_holds_the_uploads_only(holder, tmp_path):
-    import app
 
-    assert choices(app.list_uploads()) == []
-    app.add_transcript(upload(tmp_path))
-    app.add_transcript(upload(tmp_path, "cranes.srt", "1\n00:00:01,000 --> 00:00:02,000\nMara: Spain.\n"))
+    assert choices(uploads.list_uploads()) == []
+    uploads.add_transcript(upload(tmp_path))
+    uploads.add_transcript(upload(tmp_path, "cranes.srt", "1\n00:00:01,000 --> 00:00:02,000\nMara: Spain.\n"))
     (holder.get().uploads / "cranes.srt.meta.json").write_text('{"title": "Cranes <i>in</i> winter"}')
     holder.get().refresh()
-    listed = app.list_uploads()
+    listed = uploads.list_uploads()
     assert choices(listed) == [("Cranes <i>in</i> winter (cranes.srt)", "cranes.srt"),
                                ("zeppelins.txt", "zeppelins.txt")]
     assert listed.value is None  # nothing is removed without a choice
@@ -65,9 +66,9 @@ def test_the_remove_button_removes_the_upload_and_updates_status_filters_and_lis
 
     bot = holder.get()
     corpus_before = tree(bot.corpus)
-    *_, transcript, _speaker, _box = app.add_transcript(upload(tmp_path))
+    *_, transcript, _speaker, _box = uploads.add_transcript(upload(tmp_path))
     assert transcript.value == "zeppelins.txt"  # the filter was set to the upload
-    notice, status, transcript, speaker, listed = app.remove_upload("zeppelins.txt", "zeppelins.txt")
+    notice, status, transcript, speaker, listed = uploads.remove_upload("zeppelins.txt", "zeppelins.txt")
     assert "Removed zeppelins.txt" in notice and "qa-notice-ok" in notice
     assert f"the corpus folder {bot.corpus} is unchanged" in notice
     assert "2 transcripts" in status
@@ -80,10 +81,9 @@ def test_the_remove_button_removes_the_upload_and_updates_status_filters_and_lis
 
 
 def test_the_remove_button_keeps_another_filter_as_it_was(holder, tmp_path):
-    import app
 
-    app.add_transcript(upload(tmp_path))
-    _, _, transcript, _, _ = app.remove_upload("zeppelins.txt", "beta.txt")
+    uploads.add_transcript(upload(tmp_path))
+    _, _, transcript, _, _ = uploads.remove_upload("zeppelins.txt", "beta.txt")
     assert transcript.value == "beta.txt"
 
 
@@ -99,9 +99,9 @@ def test_the_remove_button_explains_what_it_cannot_do_and_changes_nothing(holder
     import app
 
     bot = holder.get()
-    app.add_transcript(upload(tmp_path))
+    uploads.add_transcript(upload(tmp_path))
     before = tree(bot.corpus), tree(bot.index_dir), sorted(bot.transcripts)
-    notice, *rest = app.remove_upload(name, app.ALL)
+    notice, *rest = uploads.remove_upload(name, app.ALL)
     assert message in notice and "qa-notice-error" in notice
     assert rest == [gr.skip()] * 4
     assert (tree(bot.corpus), tree(bot.index_dir), sorted(bot.transcripts)) == before
@@ -110,30 +110,29 @@ def test_the_remove_button_explains_what_it_cannot_do_and_changes_nothing(holder
 def test_the_remove_button_survives_a_bug(holder, tmp_path, monkeypatch, caplog):
     import app
 
-    app.add_transcript(upload(tmp_path))
+    uploads.add_transcript(upload(tmp_path))
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(holder.get(), "remove_transcript", broken)
-    notice, *_ = app.remove_upload("zeppelins.txt", app.ALL)
+    notice, *_ = uploads.remove_upload("zeppelins.txt", app.ALL)
     assert "something went wrong" in notice and "ZeroDivision" in caplog.text
 
 
 def test_the_api_function_returns_json_and_raises_a_gradio_error(holder, tmp_path):
     import gradio as gr
 
-    import app
 
-    app.add_transcript(upload(tmp_path))
-    app.add_transcript(upload(tmp_path, "cranes.txt", "Q: Where do cranes winter?\nA: In Spain.\n"))
-    assert app.remove_transcript("zeppelins") == {
+    uploads.add_transcript(upload(tmp_path))
+    uploads.add_transcript(upload(tmp_path, "cranes.txt", "Q: Where do cranes winter?\nA: In Spain.\n"))
+    assert uploads.remove_transcript("zeppelins") == {
         "removed": "zeppelins.txt", "title": "zeppelins", "uploads": ["cranes.txt"],
         "transcripts": ["alpha.txt", "beta.txt", "cranes.txt"], "passages": len(holder.get().index.chunks)}
     with pytest.raises(gr.Error, match=r"beta.txt: part of the corpus folder .*only uploaded transcripts"):
-        app.remove_transcript("beta.txt")
+        uploads.remove_transcript("beta.txt")
     with pytest.raises(gr.Error, match=r"no transcript of that name to remove \(uploaded: cranes.txt\)"):
-        app.remove_transcript("zeppelins.txt")
+        uploads.remove_transcript("zeppelins.txt")
 
 
 # --- over the wire ---------------------------------------------------------------------------
@@ -159,7 +158,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", app.HOLDER.get()
     finally:
         app.demo.close()
-        app.HOLDER = previous
+        page_state.restore(previous)
 
 
 @pytest.mark.e2e

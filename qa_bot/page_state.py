@@ -1,0 +1,96 @@
+"""The app's one shared bot and the page parts every handler fills from it (filters, status).
+
+Every handler of the page reads the bot through ``bot()`` when it runs, so pointing the app at
+another corpus (``configure``, before the page is used) changes them all. The bot itself loads
+in the background (``BotHolder``); ``bot()`` waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from . import media, ui
+from .bot_loader import BotHolder
+from .config import DEFAULT_CORPUS, Settings
+from .errors import QaBotError
+
+ALL = "*"  # the filter value meaning "no filter"
+
+_holder = BotHolder(Path(os.environ.get("QA_BOT_CORPUS", DEFAULT_CORPUS)),
+                    Path(os.environ["QA_BOT_INDEX"]) if os.environ.get("QA_BOT_INDEX") else None)
+
+
+def holder() -> BotHolder:
+    """The holder of the bot the page answers from."""
+    return _holder
+
+
+def configure(corpus: str | Path = DEFAULT_CORPUS, index_dir: str | Path | None = None,
+              settings: Settings | None = None, embedder: Any = None) -> BotHolder:
+    """Point the app at another corpus (before it is used); returns the new holder."""
+    global _holder
+    _holder = BotHolder(Path(corpus), Path(index_dir) if index_dir else None, settings, embedder)
+    return _holder
+
+
+def bot(progress: Callable[..., Any] | None = None) -> Any:
+    """The bot; a failure to load it becomes a QaBotError, shown in the page like any other."""
+    try:
+        return _holder.get(progress)
+    except QaBotError:
+        raise
+    except Exception as exc:
+        raise QaBotError(f"could not load the corpus {_holder.corpus}: {exc}") from exc
+
+
+def media_of(name: str) -> media.Media | None:
+    """The recording of a transcript the bot knows, for the media route; None for any other name."""
+    try:
+        loaded = bot()
+    except QaBotError:
+        return None
+    return media.transcript_media(loaded.source_path, loaded.transcripts, name)
+
+
+def reporter(progress: Any) -> Callable[[int, int, str], None]:
+    """The bot's (done, total, what) progress calls, shown by gradio's ``progress``."""
+    def report(done: int, total: int, desc: str) -> None:
+        progress((done, total), desc=desc)
+    return report
+
+
+def scope(value: str | None) -> str | None:
+    """A filter's value as the bot takes it: None for "all"."""
+    return None if not value or value == ALL else value
+
+
+def speakers(loaded: Any, transcript: str | None, speaker: str | None = ALL) -> Any:
+    """The speaker filter for a transcript; a speaker who speaks in it stays chosen."""
+    names = loaded.speakers(scope(transcript))
+    keep = speaker if speaker in names else ALL
+    return gr.Dropdown(choices=[("All speakers", ALL), *((s, s) for s in names)], value=keep)
+
+
+def filters(loaded: Any, transcript: str | None = None, speaker: str | None = ALL) -> tuple[Any, Any]:
+    """The transcript and speaker filters, keeping the choices that still exist."""
+    names = [(f"{t.title} ({name})", name) for name, t in sorted(loaded.transcripts.items())]
+    keep = transcript if transcript in loaded.transcripts else ALL
+    return (gr.Dropdown(choices=[("All transcripts", ALL), *names], value=keep),
+            speakers(loaded, keep, speaker))
+
+
+def status(loaded: Any) -> str:
+    """The status line: what is searched, and what could not be read."""
+    return ui.status_html(loaded.transcripts, len(loaded.index.chunks), loaded.errors, str(loaded.corpus),
+                          loaded.report.warnings)
+
+
+def restore(previous: BotHolder) -> None:
+    """Put back a holder that ``configure`` replaced (tests that point the app elsewhere)."""
+    global _holder
+    _holder = previous

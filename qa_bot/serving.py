@@ -1,0 +1,124 @@
+"""Serving the page: its command line, its launch with this app's look and limits, its errors.
+
+``app.py``'s ``main`` is these three steps: ``parse_args``, ``settings_of`` (a bad setting is one
+line on stderr and exit status 2, as the CLI), ``serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import gradio as gr
+
+from . import links, ui
+from . import page_state as state
+from . import startup as first_run
+from .access import auth_from_env, exposure_warnings
+from .config import Settings
+from .errors import QaBotError
+from .media_route import media_lifespan
+
+log = logging.getLogger("qa_bot.app")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+# Questions answered at once. 2 is the cores of the machine it was measured on; 1 to 8 served 32
+# clients equally well there (bench/RESULTS.md, "Load"), the queue and HTTP costing more than the
+# question. At most QUEUE_SIZE events wait; past that a caller is told "queue is full" at once
+# instead of waiting without end.
+CONCURRENCY = 2
+QUEUE_SIZE = 64
+
+
+def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False,
+          auth: tuple[str, str] | None = None, **kwargs: Any) -> Any:
+    """Launch ``app`` with this app's look and limits, and start loading the bot at once.
+
+    Args:
+        app: the page (``app.demo`` or another ``app.build_demo()``).
+        host: address to bind; the default is this machine only.
+        port: TCP port.
+        share: also serve through a public gradio.live link.
+        auth: (user name, password) that every page and API call must log in with, or None.
+        **kwargs: passed on to ``gr.Blocks.launch``.
+    """
+    holder = state.holder()
+    settings = holder.settings or Settings.from_env()
+    for warning in exposure_warnings(host, share, auth):
+        log.warning(warning)
+    holder.start()
+    # gradio's own lines say "set `share=True` in `launch()`": quiet, and ours names --share instead
+    block = not kwargs.pop("prevent_thread_lock", False)
+    kwargs.setdefault("quiet", True)
+    launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
+                          css=ui.CSS + first_run.CSS + links.CSS, theme=gr.themes.Soft(),
+                          max_file_size=settings.max_file_bytes, prevent_thread_lock=True,
+                          app_kwargs={"lifespan": media_lifespan(state.media_of)}, **kwargs)
+    print(first_run.serving_line(app.local_url or f"http://{host}:{port}/", app.share_url), flush=True)
+    if block:
+        app.block_thread()
+    return launched
+
+
+def parse_args(argv: Sequence[str] | None = None, description: str = "") -> argparse.Namespace:
+    holder = state.holder()
+    parser = argparse.ArgumentParser(prog="app.py", description=description)
+    parser.add_argument("--host", default=os.environ.get("QA_BOT_HOST", DEFAULT_HOST),
+                        help="address to serve on (env QA_BOT_HOST; default 127.0.0.1)")
+    # a string default goes through type=int too: a bad QA_BOT_PORT is reported like a bad --port
+    parser.add_argument("--port", type=int, default=os.environ.get("QA_BOT_PORT", str(DEFAULT_PORT)),
+                        help="port to serve on (env QA_BOT_PORT; default 7860)")
+    parser.add_argument("--corpus", type=Path, default=holder.corpus,
+                        help="folder of transcripts (default: corpus/)")
+    parser.add_argument("--index", type=Path, default=holder.index_dir, dest="index_dir",
+                        help="where the corpus's index is saved (default corpus: embeddings/)")
+    parser.add_argument("--uploads", type=Path, default=None,
+                        help="where added transcripts are kept (env QA_BOT_UPLOADS; default: INDEX/uploads)")
+    parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
+    parser.add_argument("--share", action="store_true", help="also serve through a public share link")
+    parser.add_argument("--concurrency", type=_positive,
+                        default=os.environ.get("QA_BOT_CONCURRENCY", str(CONCURRENCY)),
+                        help=f"questions answered at once (env QA_BOT_CONCURRENCY; default {CONCURRENCY})")
+    return parser.parse_args(argv)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def fail(message: str) -> NoReturn:
+    """A user error: one line on stderr and exit status 2, as argparse and the CLI do."""
+    print(f"app.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def settings_of(args: argparse.Namespace) -> tuple[Settings, tuple[str, str] | None]:
+    """The settings and the login the flags and environment ask for; ``fail`` when they make no
+    sense, before anything is served (a bad uploads folder too, not a page that cannot load)."""
+    from .bot import default_index_dir
+    from .uploads import uploads_dir
+
+    try:
+        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None)
+        auth = auth_from_env()
+    except QaBotError as exc:
+        fail(str(exc))
+    if not args.corpus.is_dir():
+        fail(f"--corpus: {args.corpus} is not a folder")
+    try:
+        uploads_dir(settings, args.corpus, args.index_dir or default_index_dir(args.corpus))
+    except QaBotError as exc:
+        fail(str(exc))
+    return settings, auth
