@@ -1,8 +1,8 @@
 """What the app says about uploaded transcripts: the Remove list, the notices, the API's JSON.
 
 Only uploads are listed (corpus files cannot be removed from the page); the handlers that use
-these live in upload_handlers.py. Names and titles come from files, so the notices go through ``ui.notice_html``
-(which escapes) and the list's labels are plain text in a dropdown.
+these live in upload_handlers.py. Names and titles come from files, so the notices go through
+``ui.notice_html`` (which escapes) and the list's labels are plain text in a dropdown.
 """
 
 from __future__ import annotations
