@@ -23,7 +23,8 @@ from common import ROOT, WORK, load
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("quality", "perf", "coldstart", "scale")
-KEEP = "## Load"  # sections of RESULTS.md that other tools write
+# sections of RESULTS.md that other tools (bench/load_test.py) or people (the hardening record) write
+KEEP = ("## Load", "## Hardening")
 
 
 def run_parts(parts: list[str], sizes: str) -> dict[str, float]:
@@ -373,16 +374,20 @@ CHANGES = """## What makes it fast
 """
 
 
+def kept_sections(text: str) -> str:
+    """The sections of an existing RESULTS.md that ``make bench`` does not write, in their order."""
+    found = []
+    for head in KEEP:
+        if head in text:
+            start = text.index(head)
+            end = text.find("\n## ", start + len(head))
+            found.append((start, (text[start:] if end < 0 else text[start:end]).strip("\n")))
+    return "\n\n".join(section for _, section in sorted(found))
+
+
 def write_report(took: dict[str, float]) -> None:
     out = HERE / "RESULTS.md"
-    kept = ""
-    if out.exists():  # keep the sections other tools own (bench/load_test.py's "## Load")
-        text = out.read_text(encoding="utf-8")
-        if KEEP in text:
-            start = text.index(KEEP)
-            rest = text[start + len(KEEP):]
-            end = rest.find("\n## ")
-            kept = text[start:] if end < 0 else text[start:start + len(KEEP) + end]
+    kept = kept_sections(out.read_text(encoding="utf-8")) if out.exists() else ""
     perf, scale = load("perf"), load("scale")
     if perf:
         plot_latency(perf, HERE / "latency.png")
