@@ -44,7 +44,8 @@ class BotHolder:
             for error in self._bot.errors:
                 log.warning("skipped %s", error)
             # the terminal's counterpart of the page's status line: a slow first start ends here
-            log.info("ready: %d transcripts, %d passages, in %.0f s", len(self._bot.transcripts),
+            n = len(self._bot.transcripts)
+            log.info("ready: %d transcript%s, %d passages, in %.0f s", n, "" if n == 1 else "s",
                      len(self._bot.index.chunks), time.monotonic() - self.started)
         except Exception as exc:  # shown in the page; the next call tries again
             log.exception("could not open %s", self.corpus)

@@ -115,7 +115,12 @@ def distinctive_terms(transcript: Transcript, speaker: str | None = None) -> lis
     total = len(turns)
     weight = {w: n * math.log((total + 1) / df[w]) for w, n in said.items()}
     ranked = sorted(weight, key=lambda w: (-weight[w], -len(w), w))  # a longer word says more
-    return [(w, by[w].most_common(1)[0][0]) for w in ranked]
+    # shown as it is written most often ("Saturdays", "USSR"), not lower-cased
+    spelled = Counter(m for t in turns for m in _WORD.findall(t.text) if m.lower() in weight)
+    written: dict[str, str] = {}
+    for form, _ in spelled.most_common():
+        written.setdefault(form.lower(), form)
+    return [(written.get(w, w), by[w].most_common(1)[0][0]) for w in ranked]
 
 
 def term_questions(transcript: Transcript, speaker: str | None = None, limit: int = COUNT * 2) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,6 +103,17 @@ def fail(message: str) -> NoReturn:
     """A user error: one line on stderr and exit status 2, as argparse and the CLI do."""
     print(f"app.py: error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def check_port(host: str, port: int) -> None:
+    """``fail`` at once when the port is taken, instead of gradio's traceback after the model loads."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        fail(f"--port: cannot serve on {host}:{port} ({exc.strerror or exc}); "
+             "choose another with --port or QA_BOT_PORT")
 
 
 def settings_of(args: argparse.Namespace) -> tuple[Settings, tuple[str, str] | None]:

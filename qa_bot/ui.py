@@ -71,15 +71,6 @@ def relevance(answer: Answer) -> str:
     return f"relevance {answer.score:.2f}"
 
 
-def scope_note(transcript: str | None, speaker: str | None) -> str:
-    parts = []
-    if transcript:
-        parts.append(f"transcript {transcript}")
-    if speaker:
-        parts.append(f"speaker {speaker}")
-    return f"Searched only {' and '.join(parts)}." if parts else ""
-
-
 # ----------------------------------------------------------------------------------------- chat
 def chat_reply(result: Result, transcript: str | None = None, speaker: str | None = None,
                threshold: float | None = None, examples: Sequence[str] = EXAMPLES) -> str:
@@ -93,9 +84,6 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
         best += ")" if top else ""
         lines = [f"**No answer found.** Nothing in the transcripts answers this closely enough{best}, "
                  "so no weak match is shown as an answer."]
-        note = scope_note(transcript, speaker)
-        if note:
-            lines.append(md_escape(note))
         if examples:
             lines.append("\nTry one of these:")
             lines += [f"- {md_escape(q)}" for q in examples]

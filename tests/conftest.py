@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if os.environ.get("QABOT_SCREENSHOTS"):  # tests run in tmp_path: a relative folder would land there
+    os.environ["QABOT_SCREENSHOTS"] = str(Path(os.environ["QABOT_SCREENSHOTS"]).resolve())
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent

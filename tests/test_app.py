@@ -257,3 +257,14 @@ def test_bad_flags_exit_cleanly(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--corpus", str(tmp_path / "missing")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "is not a folder" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_narrowed_no_answer_says_its_scope_once(served) -> None:
+    """The chip under the reply names the scope; the reply does not say it a second time."""
+    import app
+
+    history, *_ = app.respond("What is the boiling point of mercury in kelvin?", [],
+                              "viktor-ivanov-interview.txt", app.ALL)
+    reply = history[-1]["content"]
+    assert "No answer found" in reply
+    assert reply.lower().count("searched only") == 1

@@ -56,3 +56,19 @@ def test_cli_and_app_refuse_a_bad_setting_in_one_line(command: list[str], tmp_pa
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "QA_BOT_NO_ANSWER_THRESHOLD" in done.stderr and "finite" in done.stderr
+
+
+def test_app_on_a_busy_port_is_one_line_not_a_traceback(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["app.py", "--port", str(port), "--corpus", str(ROOT / "corpus"),
+                "--index", str(tmp_path / "i")]
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"--port: cannot serve on 127.0.0.1:{port}" in done.stderr and "QA_BOT_PORT" in done.stderr

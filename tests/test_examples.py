@@ -112,3 +112,14 @@ def test_suggestions_answer_with_the_real_pipeline(tmp_path):
         assert found and set(found) <= set(pool or found)
         for question in found:
             assert not bot.ask(question, 1, scope).no_answer
+
+
+def test_a_distinctive_word_is_shown_as_it_is_written(tmp_path: Path) -> None:
+    talk = ("Mia: We close on Saturdays. Saturdays are for the USSR exhibition.\n"
+            "Leo: On Saturdays the USSR posters come down.\n"
+            "Mia: The bread is good.\n")
+    corpus = write_corpus(tmp_path / "corpus", {"shop.txt": talk})
+    shop = qa_bot.load(corpus, tmp_path / "index", embedder=FakeEmbedder()).transcripts["shop.txt"]
+    words = [w for w, _ in examples.distinctive_terms(shop)]
+    assert "Saturdays" in words and "USSR" in words
+    assert "saturdays" not in words and "ussr" not in words
