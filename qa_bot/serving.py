@@ -7,6 +7,7 @@ line on stderr and exit status 2, as the CLI), ``serve``.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import socket
@@ -112,6 +113,9 @@ def check_port(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind((host, port))
     except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:  # the address is not this machine's, the port is fine
+            fail(f"--host: cannot serve on {host} ({exc.strerror}); "
+                 "give an address of this machine with --host or QA_BOT_HOST")
         fail(f"--port: cannot serve on {host}:{port} ({exc.strerror or exc}); "
              "choose another with --port or QA_BOT_PORT")
 

@@ -72,3 +72,14 @@ def test_app_on_a_busy_port_is_one_line_not_a_traceback(tmp_path) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert f"--port: cannot serve on 127.0.0.1:{port}" in done.stderr and "QA_BOT_PORT" in done.stderr
+
+
+def test_a_host_that_is_not_this_machine_is_named_as_the_host(capsys) -> None:
+    from qa_bot import serving
+
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): documentation only, never an address of this machine.
+    with pytest.raises(SystemExit) as stop:
+        serving.check_port("192.0.2.1", 7860)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--host: cannot serve on 192.0.2.1" in err and "QA_BOT_HOST" in err and "--port" not in err

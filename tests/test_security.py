@@ -70,6 +70,8 @@ def launched(monkeypatch, tmp_path):
     calls: list[dict] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
     monkeypatch.setattr(bot_loader.BotHolder, "start", lambda self: None)
+    # Nothing binds here, so neither does the early port check: these hosts need not be this machine's.
+    monkeypatch.setattr(app, "check_port", lambda host, port: None)
     previous = app.HOLDER
     make_corpus(tmp_path / "corpus")
     yield calls, ["--corpus", str(tmp_path / "corpus")]
