@@ -101,6 +101,11 @@ def test_no_answer_reply_offers_examples_not_a_weak_match():
     assert all(ui.md_escape(q) in text for q in ui.EXAMPLES)
     assert "Yes." not in text and ui.citation(Result("q", True, (weak,))) == ""
     assert "Closest passages" in ui.more_html(Result("q", True, (weak,)))
+    # The threshold as precise as it is set, so that the best match never reads as reaching it.
+    assert "relevance 0.27, below the 0.272 needed" in ui.chat_reply(
+        Result("q", True, (answer(score=0.2675),)), threshold=0.272)
+    assert "relevance 0.2996, below the 0.30 needed" in ui.chat_reply(
+        Result("q", True, (answer(score=0.2996),)), threshold=0.3)
 
 
 def test_highlight_marks_only_the_quote():
