@@ -377,6 +377,28 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     chunks.write_bytes(chunks.read_bytes()[:40])
     bot.refresh()
 
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    named = {e["name"] for e in manifest["files"].values()}
+    # Beside them only the uploads folder (its default place), which holds transcripts.
+    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
+    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
+    records, vectors = {}, {}
+    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
+        assert path.suffix in {".json", ".jsonl", ".faiss"}
+        if path.suffix == ".jsonl":
+            lines = data.decode().splitlines()
+            assert all(isinstance(json.loads(line), dict) for line in lines)
+            records[path.name.split("-")[0]] = len(lines)
+        elif path.suffix == ".faiss":
+            vectors[path.name.split("-")[0]] = faiss.read_index(str(path)).ntotal
+    # Each FAISS file holds one vector per record beside it: the chunks of both transcripts, and
+    # the interviewer's questions and turns in context.
+    assert vectors == records and records["chunks"] == manifest["chunk_count"] >= 2
+    ranges = manifest["transcripts"].values()
+    assert records["turns"] == sum(e["turns"][1] - e["turns"][0] for e in ranges) > 0
+
     def trap(*args, **kwargs):
         raise AssertionError("something was unpickled")
 
@@ -385,22 +407,9 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     monkeypatch.setattr(np, "load", trap)
     loaded = index_mod.load(index_dir)
     assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
+    assert (len(loaded.chunks), len(loaded.turn_keys)) == (records["chunks"], records["turns"])
     again = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
     assert again.report.embedded == 0 and "papayas" in again.ask("What fruit does Alice love?").top.quote
-
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    named = {e["name"] for e in manifest["files"].values()}
-    # Beside them only the uploads folder (its default place), which holds transcripts.
-    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
-    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
-    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
-        data = path.read_bytes()
-        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
-        assert path.suffix in {".json", ".jsonl", ".faiss"}
-        if path.suffix == ".jsonl":
-            assert all(isinstance(json.loads(line), dict) for line in data.decode().splitlines())
-        elif path.suffix == ".faiss":
-            assert faiss.read_index(str(path)).ntotal >= 0
 
 
 def bundled_model() -> Path:
