@@ -5,7 +5,8 @@
 Positives: the evaluation questions asked scoped to their own transcript (the transcript holds
 the answer). Negatives: the same questions asked against a transcript of the other set (FriendsQA
 questions against a QMSum meeting and vice versa), and off-topic questions asked against the
-default corpus's interview. The score is the top answer's ``score`` (its relevance) with the current
+default corpus's interview: all out of domain, none an on-topic question its transcript does not
+answer. The score is the top answer's ``score`` (its relevance) with the current
 settings. The threshold that maximises balanced accuracy (mean of the rate of positives answered
 and the rate of negatives refused, each averaged over its groups so that no set outweighs the
 others) is printed and written to the report with a histogram; config.py is left alone.
@@ -189,6 +190,11 @@ Made by `bench/tune_threshold.py` (`make eval-threshold`). The score is the top 
 - Negatives: the same questions asked against a transcript of the other set (assigned in turn),
   and {len(OFF_TOPIC)} off-topic questions (general knowledge, how-to, chit-chat) asked against
   the default corpus's interview.
+  Every negative is out of domain: a sitcom question put to a committee meeting, a meeting
+  question put to a sitcom, general knowledge put to the interview. None is an in-domain question
+  that its transcript does not answer (the same people and subject, a detail that is not there),
+  the hard case for a threshold: the rates below say how well it refuses questions about
+  something else, not how often it offers a near miss to an on-topic question.
 - Balanced accuracy = mean of (rate of positives answered, rate of negatives refused), each side
   the mean over its groups so that FriendsQA's 1,201 questions do not outweigh the rest.
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .chunking import Chunk
 from .index import Index
 from .retrieval import Hit
-from .transcripts import Transcript
+from .transcripts import Transcript, Turn
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +100,18 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
     seen_turns: set[tuple[str, int]] = set()
     for hit in hits:
         chunk = index.chunks[hit.row]
-        key = (chunk.transcript, chunk.turn)
-        if key in seen_turns:
-            continue
         transcript = transcripts.get(chunk.transcript)
-        source = transcript.text if transcript else None
-        if source is None or source[chunk.start:chunk.end] != chunk.text:
+        turn = _turn_now(chunk, transcript)
+        if transcript is None or turn is None:
             # The file changed under the index, or a bug: such a passage is never shown as a quote.
             log.warning("dropped an unverifiable quote from %s at %d", chunk.transcript, chunk.start)
             continue
-        assert transcript is not None
-        turn = transcript.turns[chunk.turn]
+        key = (chunk.transcript, turn.index)
+        if key in seen_turns:
+            continue
+        source = transcript.text
         start, end = chunk.start, chunk.end
-        if len(turn.text) <= whole_turn_chars and source[turn.start:turn.end] == turn.text \
-                and turn.start <= start and end <= turn.end:
+        if len(turn.text) <= whole_turn_chars and _read_whole(index.chunks, hit.row, turn, source):
             start, end = turn.start, turn.end
         seen_turns.add(key)
         answers.append(Answer(
@@ -124,3 +124,41 @@ def assemble(question: str, hits: Sequence[Hit], index: Index,
             break
     no_answer = not answers or answers[0].score < threshold
     return Result(question=question, no_answer=no_answer, answers=tuple(answers))
+
+
+def _turn_now(chunk: Chunk, transcript: Transcript | None) -> Turn | None:
+    """The turn holding the chunk in the transcript as parsed now, or None when the chunk no
+    longer stands as it was indexed: its text is not at its offsets, or the turn around it is not
+    what it was (another speaker, question or time, or run together with the turn before)."""
+    if transcript is None or transcript.text[chunk.start:chunk.end] != chunk.text:
+        return None
+    turns = transcript.turns
+    at = chunk.turn  # where it was; a turn split or run together earlier in the file moves it
+    if not (0 <= at < len(turns) and turns[at].start <= chunk.start < turns[at].end):
+        at = bisect.bisect_right(turns, chunk.start, key=lambda t: t.start) - 1
+    turn = turns[at] if at >= 0 else None
+    if turn is None or not turn.start <= chunk.start <= chunk.end <= turn.end:
+        return None
+    reply = transcript.question_text(turn.reply_to) if turn.reply_to is not None else None
+    same = (turn.kind, turn.speaker, reply, turn.start_time) == \
+        (chunk.kind, chunk.speaker, chunk.in_reply_to, chunk.start_time)
+    return turn if same else None
+
+
+def _read_whole(chunks: Sequence[Chunk], row: int, turn: Turn, source: str) -> bool:
+    """Whether the index read all of ``turn`` as it stands now: its chunks (the rows around
+    ``row`` of the same turn) still stand at their offsets and leave none of its words out. Only
+    then is it quoted whole; a turn changed since indexing is quoted by the chunk that was checked."""
+    first, last = row, row
+    while first > 0 and (chunks[first - 1].transcript, chunks[first - 1].turn) == \
+            (chunks[row].transcript, chunks[row].turn):
+        first -= 1
+    while last + 1 < len(chunks) and (chunks[last + 1].transcript, chunks[last + 1].turn) == \
+            (chunks[row].transcript, chunks[row].turn):
+        last += 1
+    read = turn.start
+    for chunk in sorted(chunks[first:last + 1], key=lambda c: c.start):
+        if source[chunk.start:chunk.end] != chunk.text or source[read:chunk.start].strip():
+            return False
+        read = max(read, chunk.end)
+    return not source[read:turn.end].strip()

@@ -71,6 +71,12 @@ def relevance(answer: Answer) -> str:
     return f"relevance {answer.score:.2f}"
 
 
+def _decimals(number: float) -> str:
+    """``number`` with as many decimals as it has, from 2 to 4: the threshold 0.272 is not 0.27."""
+    text = f"{number:.4f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.partition(".")[2]))
+
+
 # ----------------------------------------------------------------------------------------- chat
 def chat_reply(result: Result, transcript: str | None = None, speaker: str | None = None,
                threshold: float | None = None, examples: Sequence[str] = EXAMPLES) -> str:
@@ -80,7 +86,10 @@ def chat_reply(result: Result, transcript: str | None = None, speaker: str | Non
     if result.no_answer or top is None:
         best = f" (best match: {relevance(top)}" if top else ""
         if top and threshold is not None:
-            best += f", below the {threshold:.2f} needed"
+            needed = _decimals(threshold)
+            if float(f"{top.score:.2f}") >= float(needed):  # "0.27, below the 0.27 needed" misleads
+                best = f" (best match: relevance {_decimals(top.score)}"
+            best += f", below the {needed} needed"
         best += ")" if top else ""
         lines = [f"**No answer found.** Nothing in the transcripts answers this closely enough{best}, "
                  "so no weak match is shown as an answer."]

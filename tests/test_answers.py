@@ -308,24 +308,81 @@ def test_stale_chunks_are_dropped_not_quoted(caplog):
     assert assemble("q", hits, index, {}, top_k=50, threshold=0.4).answers == ()
 
 
+def open_stale(corpus: Path, index_dir: Path, name: str, changed: str) -> QaBot:
+    """A bot over ``corpus`` whose file ``name`` was edited on disk to ``changed`` after it was
+    indexed, loaded with the old index's records: the manifest's fingerprint is made to match the
+    changed file, so that its stale chunks are reused rather than re-embedded."""
+    open_bot(corpus, index_dir)
+    (corpus / name).write_text(changed, encoding="utf-8")
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["transcripts"][name]["fingerprint"] = parse(name, changed.encode()).fingerprint
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    bot = open_bot(corpus, index_dir)
+    assert name in bot.report.reused and bot.report.embedded == 0  # the stale chunks are in use
+    return bot
+
+
 def test_index_that_wrongly_claims_to_be_current_still_never_quotes_stale_text(corpus, tmp_path):
     """Even when the manifest's fingerprint is made to match the changed file (so its stale chunks
     are reused), every quote returned is checked against the file."""
-    index_dir = tmp_path / "index"
-    open_bot(corpus, index_dir)
-    (corpus / "labelled.txt").write_text(CHANGED_LABELLED, encoding="utf-8")
-    current = parse("labelled.txt", CHANGED_LABELLED.encode())
-    manifest_path = index_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["transcripts"]["labelled.txt"]["fingerprint"] = current.fingerprint
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-
-    bot = open_bot(corpus, index_dir)
-    assert "labelled.txt" in bot.report.reused  # the stale chunks are in use
+    bot = open_stale(corpus, tmp_path / "index", "labelled.txt", CHANGED_LABELLED)
     for question in QUESTIONS:
         result = bot.ask(question, top_k=5)
         check_result(bot, result, 5)
         assert not any(a.quote.startswith("I live in Lisbon") for a in result.answers)
+
+
+# A short turn (quoted whole) and a long one (quoted by its best window), each then edited on disk
+# keeping the file's length, so that the old index's offsets point at the changed text; and two
+# edits of the same length that change the turns themselves: one turn split in two (a line break
+# for a space), two turns run together (a space for a line break).
+PIER_LONG = ("The storm came from the west on Friday. Our nets were torn on the rocks by the reef. "
+             "The harbour master rang the bell twice. My brother rowed out to the buoy at dawn. "
+             "The keeper's dog swam beside the boat the whole way. By noon the lamp was turning again. "
+             "Nobody in the village slept much that week, and the school stayed shut.")
+PIER = ("Host: What happened at the pier?\n"
+        "Mara: The ferry waited at the pier. Then the generator flooded. The lamp failed at midnight.\n"
+        "Host: And after the storm?\n"
+        f"Mara: {PIER_LONG}\n")
+STALE_EDITS = {  # how the file changed, and a question about what it said before
+    "short turn": (("The lamp failed at midnight.", "The lamp shone all night!!!!"),
+                   "Why did the lamp fail at midnight?"),
+    "long turn": (("rowed out to the buoy at dawn", "swam back to the shore at six"),
+                  "Who rowed out to the buoy at dawn?"),
+    "turn split": (("pier. Then the generator", "pier.\nThen the generator"),
+                   "Then the generator flooded and the lamp failed?"),
+    "turns merged": (("midnight.\nHost: And after", "midnight. Host: And after"),
+                     "Our nets were torn on the rocks by the reef?"),
+}
+
+
+@pytest.mark.parametrize("edit", list(STALE_EDITS))
+def test_a_stale_index_never_shows_changed_text_as_a_quote(tmp_path, edit):
+    """The file edited after indexing, loaded with the old records: the question finds the stale
+    passage first, yet every quote is text the index read that still stands at its offsets, with
+    its turn as the file has it now (its speaker, its question, its whole turn around it)."""
+    (old_words, new_words), question = STALE_EDITS[edit]
+    changed = PIER.replace(old_words, new_words)
+    assert len(changed) == len(PIER) and changed != PIER and len(PIER_LONG) > Settings().whole_turn_chars
+    corpus = write_files(tmp_path / "talks", {"pier.txt": PIER})
+    bot = open_stale(corpus, tmp_path / "index", "pier.txt", changed)
+    hits = bot.retriever().search(bot.embedder.encode([question])[0], question, 12)
+    first = bot.index.chunks[hits[0].row]
+    if edit in ("short turn", "long turn"):  # the best passage is the one whose text changed
+        assert PIER[first.start:first.end] == first.text != changed[first.start:first.end]
+    now = bot.transcripts["pier.txt"]
+
+    result = bot.ask(question, top_k=5)
+    assert result.answers
+    check_result(bot, result, 5)
+    for a in result.answers:
+        assert PIER[a.start:a.end] == a.quote == changed[a.start:a.end]  # read when indexed, there now
+        assert new_words.strip() not in a.quote
+        turn = next(t for t in now.turns if t.start <= a.start and a.end <= t.end)
+        assert (a.speaker, a.context, a.context_start) == (turn.speaker, turn.text, turn.start)
+        reply = now.question_text(turn.reply_to) if turn.reply_to is not None else None
+        assert a.in_reply_to == reply
 
 
 def test_refresh_picks_up_a_file_changed_while_running(bot, corpus):

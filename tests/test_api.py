@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, TALKS, FakeEmbedder, write_corpus
+from conftest import CORPUS, INTERVIEW, ROOT, TALKS, FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot.answers import Result
@@ -162,10 +162,27 @@ def test_real_model_answers_the_readme_example(interview_bot):
     top = result.answers[0]
     assert top.speaker == "Viktor Ivanov"
     assert top.in_reply_to is not None and "USSR fell apart" in top.in_reply_to
-    scoped = interview_bot.ask("USSR", transcript="viktor-ivanov-interview")
-    assert {a.transcript for a in scoped.answers} == {"viktor-ivanov-interview.txt"}
     with pytest.raises(QuestionError):
         interview_bot.ask("USSR", transcript="another-interview.txt")
+
+
+# A second transcript on the same subject, so that a transcript scope has something to leave out.
+MARKET = ("Interviewer: Do you miss the Soviet Union?\n"
+          "Aigul Sadykova: No, I do not miss the USSR. Its fall gave Kyrgyzstan a voice of its own.\n"
+          "Interviewer: And the old trade with Russia?\n"
+          "Aigul Sadykova: The USSR bought our apricots; now the bazaar in Osh sells them to everyone.\n")
+
+
+@pytest.mark.integration
+def test_real_model_searches_only_the_transcript_in_scope(real_embedder, tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {"viktor-ivanov-interview.txt": INTERVIEW.read_text("utf-8"),
+                                                "market.txt": MARKET})
+    bot = qa_bot.load(corpus, tmp_path / "index", embedder=real_embedder)
+    both = {"viktor-ivanov-interview.txt", "market.txt"}
+    assert {a.transcript for a in bot.ask("USSR", top_k=5).answers} == both
+    for name in both:
+        for scope in (name, Path(name).stem):
+            assert {a.transcript for a in bot.ask("USSR", top_k=5, transcript=scope).answers} == {name}
 
 
 @pytest.mark.parametrize("kwargs, field", [

@@ -101,6 +101,11 @@ def test_no_answer_reply_offers_examples_not_a_weak_match():
     assert all(ui.md_escape(q) in text for q in ui.EXAMPLES)
     assert "Yes." not in text and ui.citation(Result("q", True, (weak,))) == ""
     assert "Closest passages" in ui.more_html(Result("q", True, (weak,)))
+    # The threshold as precise as it is set, so that the best match never reads as reaching it.
+    assert "relevance 0.27, below the 0.272 needed" in ui.chat_reply(
+        Result("q", True, (answer(score=0.2675),)), threshold=0.272)
+    assert "relevance 0.2996, below the 0.30 needed" in ui.chat_reply(
+        Result("q", True, (answer(score=0.2996),)), threshold=0.3)
 
 
 def test_highlight_marks_only_the_quote():
@@ -224,6 +229,57 @@ def test_chat_no_answer_and_empty_question(served):
     assert "No answer to show" in source
     history, _, *_, notice = app.respond("  ", [{"role": "user", "content": "x"}], app.ALL, app.ALL, 3)
     assert len(history) == 1 and "Type a question first" in notice
+
+
+# A second transcript that also speaks of the Soviet Union's fall, less closely than Ivanov does:
+# over everything QUESTION is his, narrowed to her transcript or to her it is hers.
+MARKET = ("Interviewer: Do you miss the Soviet Union?\n"
+          "Aigul Sadykova: No, I do not miss the Soviet Union. Its fall gave Kyrgyzstan a voice of its "
+          "own, and my stall in the Osh bazaar is mine.\n"
+          "Interviewer: What do you sell?\n"
+          "Aigul Sadykova: Dried apricots, walnuts and honey from the Issyk-Kul valley.\n")
+
+
+def text_of(message: dict) -> str:
+    """A chat message's text, as the page holds it (a string) or as the API sends it (parts)."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(part["text"] for part in content)
+
+
+def test_the_chat_and_the_api_search_only_the_chosen_transcript_and_speaker(client, tmp_path):
+    """With two transcripts the filters change the answer: the chat (``respond``) and ``/ask``
+    quote only the chosen transcript or speaker. (Over the wire ``/respond`` takes only "all":
+    its filters are dropdowns whose choices a page fills on load; the browser tests drive them.)"""
+    from gradio_client import handle_file
+
+    import app
+
+    path = tmp_path / "bishkek-market.txt"
+    path.write_text(MARKET, encoding="utf-8")
+    client.predict(handle_file(path), api_name="/add_transcript")
+    try:
+        for history, *_ in (app.respond(QUESTION, [], app.ALL, app.ALL, 3),
+                            client.predict(QUESTION, [], app.ALL, app.ALL, 3, api_name="/respond")):
+            assert "**Viktor Ivanov**" in text_of(history[-1])  # unfiltered, the answer is his
+        top = client.predict(QUESTION, 3, "", "", api_name="/ask")["answers"][0]
+        assert top["speaker"] == "Viktor Ivanov"
+        # The page's filters ("*" is all) and the API's ("" is all), as each is written.
+        for transcript, speaker, scope in [("bishkek-market.txt", app.ALL, ("bishkek-market", "")),
+                                           (app.ALL, "Aigul Sadykova", ("", "aigul sadykova")),
+                                           ("bishkek-market.txt", "Aigul Sadykova",
+                                            ("bishkek-market.txt", "Aigul Sadykova"))]:
+            history, _, source, more, cite, notice = app.respond(QUESTION, [], transcript, speaker, 3)
+            reply = text_of(history[-1])
+            assert reply.startswith("> No, I do not miss the Soviet Union"), reply
+            assert "**Aigul Sadykova**" in reply and "Viktor Ivanov" not in reply + source + more
+            assert "Aigul Sadykova" in more and cite.endswith("(bishkek-market.txt, line 2)")
+            assert notice == ""
+            got = client.predict(QUESTION, 3, *scope, api_name="/ask")
+            assert {(a["transcript"], a["speaker"]) for a in got["answers"]} == \
+                {("bishkek-market.txt", "Aigul Sadykova")}
+    finally:
+        client.predict("bishkek-market.txt", api_name="/remove_transcript")
+    assert "bishkek-market.txt" not in app.HOLDER.get().transcripts
 
 
 def test_served_by_python_app_py(tmp_path):

@@ -147,3 +147,44 @@ def test_scope_chip_after_an_upload_and_search_all_widens(url, open_page, tmp_pa
     assert page.locator("#qa-transcript input").input_value() == "All transcripts"
     assert page.locator("#qa-speaker input").input_value() == "All speakers"
     assert page.url == url
+
+
+MARKET = ("Interviewer: Do you miss the Soviet Union?\n"
+          "Aigul Sadykova: No, I do not miss the Soviet Union. Its fall gave Kyrgyzstan a voice of its "
+          "own, and my stall in the Osh bazaar is mine.\n")
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    """Picks ``option`` in a filter dropdown, as a reader would."""
+    page.click(f"{dropdown} input")
+    page.locator(f"{dropdown} [data-testid=dropdown-option]", has_text=option).first.click()
+    page.wait_for_function(f"document.querySelector('{dropdown} input').value === {option!r}",
+                           timeout=TIMEOUT)
+
+
+def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page, tmp_path):
+    """Over every transcript QUESTION is Ivanov's; with the speaker filter on another speaker
+    who also speaks of the Soviet Union's fall, the page quotes only her."""
+    import app
+
+    page = open_page(url)
+    path = tmp_path / "market-chat.txt"
+    path.write_text(MARKET, encoding="utf-8")
+    page.click("#qa-add")
+    page.set_input_files("#qa-upload input[type=file]", str(path))
+    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    try:
+        choose(page, "#qa-transcript", "All transcripts")
+        choose(page, "#qa-speaker", "Aigul Sadykova")
+        ask(page, QUESTION)
+        reply = last_reply(page)
+        quoted = reply.locator("blockquote").inner_text().strip()
+        assert quoted.startswith("No, I do not miss the Soviet Union")
+        assert "Aigul Sadykova" in reply.inner_text()
+        assert "searched only Aigul Sadykova’s words" in reply.locator(".qa-scope").inner_text()
+        assert "Viktor Ivanov" not in reply.inner_text() + page.locator("#qa-source").inner_text()
+        choose(page, "#qa-speaker", "All speakers")
+        ask(page, QUESTION)
+        assert page.locator("#qa-chat blockquote").last.inner_text().strip() in ANSWER
+    finally:
+        app.HOLDER.get().remove_transcript("market-chat.txt")

@@ -32,6 +32,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, FakeEmbedder
 from conftest import write_corpus as make_corpus
@@ -227,7 +228,7 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
     save sweeps it, so the folder holds only the manifest and the four files it names."""
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]  # this checkout's qa_bot
         from pathlib import Path
         from conftest import FakeEmbedder
         from qa_bot import index
@@ -243,14 +244,27 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
         QaBot.open({str(corpus)!r}, {str(index_dir)!r}, Settings(), FakeEmbedder())
     """)
     first = open_bot(corpus, index_dir)
-    before = answers(first)
+    before, saved = answers(first), files_of(index_dir)
     (corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 17, done.stderr
     litter = [p.name for p in index_dir.iterdir() if p.name.endswith(".tmp")]
     assert litter, "the kill should have left a temporary file to sweep"
+    # The previous index, whole: its manifest and the files it names as they were, byte for byte,
+    # read back as the same records and vectors, and served with nothing embedded again.
+    now = files_of(index_dir)
+    assert {name: now.get(name) for name in saved} == saved
+    loaded = index_mod.load(index_dir)
+    assert loaded is not None
+    assert (loaded.chunks, loaded.turn_keys) == (first.index.chunks, first.index.turn_keys)
+    rows = len(first.index.chunks)
+    assert np.array_equal(loaded.chunk_vectors.reconstruct_n(0, rows),
+                          first.index.chunk_vectors.reconstruct_n(0, rows))
+    assert np.array_equal(loaded.turn_vectors, first.index.turn_vectors)
     (corpus / "delta.txt").unlink()
-    assert answers(open_bot(corpus, index_dir)) == before  # the previous index, whole
+    embedder = FakeEmbedder()
+    again = open_bot(corpus, index_dir, embedder)
+    assert embedder.calls == 0 and again.report.warnings == [] and answers(again) == before
 
     (corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
     bot = open_bot(corpus, index_dir)

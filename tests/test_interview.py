@@ -9,6 +9,7 @@ hold (checked by hand against the text).
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import INTERVIEW, ROOT
@@ -91,3 +92,39 @@ def test_every_quote_of_a_run_stands_verbatim_at_its_offsets(interview_bot):
             assert on_disk[answer.start:answer.end] == answer.quote
             assert answer.context[answer.start - answer.context_start:][: len(answer.quote)] \
                 == answer.quote
+
+
+# The no-answer threshold pinned with the bundled model and the trained ranker: two questions
+# about the same metaphor whose best passages score just either side of the tuned value (0.2675
+# and 0.2734 against 0.272). A threshold moved past either, or compared with another number than
+# the score users see, fails here. Should the model or the ranker change, pick the pair again.
+BELOW = "What image does he use to say the Americans attack the symptoms instead of the source?"
+ABOVE = "What medical metaphor does he use for the drug problem?"
+
+
+def test_the_tuned_no_answer_threshold_lies_between_two_real_questions(interview_bot):
+    from qa_bot import ui
+    from qa_bot.answers import assemble
+    from qa_bot.config import Settings
+
+    threshold = Settings().no_answer_threshold
+    assert interview_bot.settings.no_answer_threshold == threshold
+    below, above = interview_bot.ask(BELOW), interview_bot.ask(ABOVE)
+    assert threshold - 0.01 < below.answers[0].score < threshold <= above.answers[0].score < threshold + 0.01
+    assert below.no_answer and not above.no_answer
+    # Decided on the first answer's score, the one number users see: in the JSON, ...
+    for result in (below, above):
+        assert result.to_dict()["answers"][0]["score"] == result.answers[0].score
+        assert len(result.answers) == 3 and min(a.score for a in result.answers) < threshold
+    # ... and at exactly that score a passage counts, a hair above it it does not.
+    hits = interview_bot.retriever().search(interview_bot.embedder.encode([ABOVE])[0], ABOVE, 12)
+    at = above.answers[0].score
+    args = (ABOVE, hits, interview_bot.index, interview_bot.transcripts, 3)
+    assert assemble(*args, threshold=at) == above
+    assert assemble(*args, threshold=at + 0.0001).no_answer
+    # The page says so with the same number More quotes lists first, and it reads as below.
+    notice = ui.chat_reply(below, threshold=threshold)
+    said = re.search(r"best match: relevance (\d\.\d+), below the (\d\.\d+) needed", notice)
+    assert said, notice
+    assert said.group(1) == f"{below.answers[0].score:.2f}" and float(said.group(1)) < float(said.group(2))
+    assert f'<span class="qa-score">1 · relevance {said.group(1)}</span>' in ui.more_html(below)

@@ -14,7 +14,9 @@ pinned model weights, and transcript text that can only ever show as text.
 * weights: a tampered copy of the bundled model is refused with a clear ModelError, by the library,
   the page and the command line;
 * escaping: markup in speaker names and titles (tests/test_browser.py covers it in the quoted
-  text and the question) shows as text in a real browser and never runs.
+  text and the question) shows as text in a real browser and never runs; so does markup before,
+  inside and after the highlight of long answer and supporting turns, in every panel's HTML
+  (Source, More quotes, the map's labels), the chat's Markdown, the citation and the page.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import tokenize
 import types
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -375,6 +379,28 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     chunks.write_bytes(chunks.read_bytes()[:40])
     bot.refresh()
 
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    named = {e["name"] for e in manifest["files"].values()}
+    # Beside them only the uploads folder (its default place), which holds transcripts.
+    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
+    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
+    records, vectors = {}, {}
+    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
+        assert path.suffix in {".json", ".jsonl", ".faiss"}
+        if path.suffix == ".jsonl":
+            lines = data.decode().splitlines()
+            assert all(isinstance(json.loads(line), dict) for line in lines)
+            records[path.name.split("-")[0]] = len(lines)
+        elif path.suffix == ".faiss":
+            vectors[path.name.split("-")[0]] = faiss.read_index(str(path)).ntotal
+    # Each FAISS file holds one vector per record beside it: the chunks of both transcripts, and
+    # the interviewer's questions and turns in context.
+    assert vectors == records and records["chunks"] == manifest["chunk_count"] >= 2
+    ranges = manifest["transcripts"].values()
+    assert records["turns"] == sum(e["turns"][1] - e["turns"][0] for e in ranges) > 0
+
     def trap(*args, **kwargs):
         raise AssertionError("something was unpickled")
 
@@ -383,22 +409,9 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     monkeypatch.setattr(np, "load", trap)
     loaded = index_mod.load(index_dir)
     assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
+    assert (len(loaded.chunks), len(loaded.turn_keys)) == (records["chunks"], records["turns"])
     again = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
     assert again.report.embedded == 0 and "papayas" in again.ask("What fruit does Alice love?").top.quote
-
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    named = {e["name"] for e in manifest["files"].values()}
-    # Beside them only the uploads folder (its default place), which holds transcripts.
-    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
-    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
-    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
-        data = path.read_bytes()
-        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
-        assert path.suffix in {".json", ".jsonl", ".faiss"}
-        if path.suffix == ".jsonl":
-            assert all(isinstance(json.loads(line), dict) for line in data.decode().splitlines())
-        elif path.suffix == ".faiss":
-            assert faiss.read_index(str(path)).ntotal >= 0
 
 
 def bundled_model() -> Path:
@@ -566,6 +579,107 @@ def test_status_and_notices_escape_names_errors_and_warnings():
     assert "<img" not in html and "<svg" not in html and "<script" not in html and "<iframe" not in html
 
 
+# A transcript whose long answer turns (quoted by a window of two sentences, text either side)
+# carry markup in every sentence, in the speakers' names, the role and the title. Asked LANTERN,
+# the keeper's turn is the answer and her brother's a supporting quote (More quotes, pin 2): every
+# panel then holds markup before, inside and after a <mark>. Each payload element is marked
+# data-pwned. Quotes are cut from the file's text, where JSON escapes '"' but not "'" or "<": the
+# turns' markup quotes with "'", the names' (read from the JSON) with '"', to break out of attributes.
+KEEPER = 'Mara "the Keeper" <img src=x data-pwned onerror="window.__pwned=11">'
+BROTHER = "Tom <u data-pwned>Keeper</u>"
+LANTERN = "Where did you hide the brass lantern and the logbook?"
+LANTERN_TURNS = [
+    {"speaker": "Interviewer", "text": "What did you <u data-pwned>hide</u> in the tower?"},
+    {"speaker": KEEPER, "text": (
+        "The fog rolled in at <u data-pwned>six</u> that evening, thick as wool. "
+        "Someone had painted [a door](javascript:window.__pwned=12) on the wall of the tower. "
+        "I hid the brass lantern <img src=x data-pwned onerror='window.__pwned=13'> under the stairs. "
+        "Then I hid the logbook <script>window.__pwned=14</script> behind the oil drums. "
+        "After that <svg data-pwned onload=window.__pwned=15></svg> the gulls came back to the rocks. "
+        "The ferry ran again on <iframe data-pwned srcdoc='<script>parent.__pwned=16</script>'></iframe> "
+        "Monday.")},
+    {"speaker": "Interviewer", "text": "And your brother?"},
+    {"speaker": BROTHER, "text": (
+        "My sister kept the <u data-pwned>accounts</u> of the tower for years. "
+        "Every autumn she counted the candles <img src=x data-pwned onerror='window.__pwned=17'> twice. "
+        "The brass lantern was our father's, and he hid it <script>window.__pwned=18</script> once too. "
+        "Nobody <svg data-pwned onload=window.__pwned=19></svg> found it until spring came. "
+        "We sold the boat <iframe data-pwned></iframe> to a fisherman from the south. "
+        "The sea took it in the end, as the sea takes most things here.")},
+]
+LANTERN_META = {"title": "<script>window.__pwned=20</script><u data-pwned>The keeper</u>",
+                "interviewee": {"name": KEEPER, "role": "<u data-pwned>keeper</u> of the light"}}
+# What a payload that escaped its escaping would make: its elements, or handlers on the app's own.
+INJECTED_TAGS = {"img", "svg", "script", "iframe", "u", "a"}
+
+
+def write_lantern(corpus: Path) -> None:
+    (corpus / "keeper.jsonl").write_text("".join(json.dumps(t) + "\n" for t in LANTERN_TURNS), "utf-8")
+    (corpus / "keeper.jsonl.meta.json").write_text(json.dumps(LANTERN_META), "utf-8")
+
+
+class Parsed(HTMLParser):
+    """An HTML string as a browser's parser reads it: elements with their attributes, and text."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def injected(self) -> list[str]:
+        return [f"<{tag} {' '.join(attrs)}>" for tag, attrs in self.elements
+                if tag in INJECTED_TAGS or any(a.startswith("on") or a == "data-pwned" for a in attrs)]
+
+    def titles(self, css_class: str) -> list[str]:
+        return [attrs.get("title") or "" for _, attrs in self.elements
+                if css_class in (attrs.get("class") or "").split()]
+
+
+def test_markup_before_in_and_after_long_supporting_quotes_is_text_in_every_panel(tmp_path):
+    """The HTML of Source (the answer's turn, and the supporting one a pin opens), More quotes and
+    the map's labels, the chat's Markdown and the citation: the payloads are there as text, never
+    as an element or an attribute, before, inside and after the highlighted quote."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_lantern(corpus)
+    bot = QaBot.open(corpus, tmp_path / "index", Settings(), FakeEmbedder())
+    result = bot.ask(LANTERN)
+    assert not result.no_answer and len(result.answers) == 2
+    top, support = result.answers
+    assert (top.speaker, support.speaker) == (KEEPER, BROTHER)  # the brother's is a supporting quote
+    for a in (top, support):  # long turns quoted by a window, with markup before, in and after it
+        before, after = a.context[:a.start - a.context_start], a.context[a.end - a.context_start:]
+        assert len(a.context) > 300 and all("<" in part for part in (before, a.quote, after)), a.quote
+
+    source = Parsed(ui.source_html(result, bot.transcripts))
+    more = Parsed(ui.more_html(result))
+    for panel in (source, more):
+        assert panel.injected() == []
+    shown = {"source": "".join(source.text), "more": "".join(more.text)}
+    for a in (top, support):  # Source holds both turns (a pin shows the second) whole, as text
+        assert a.context in shown["source"] and ui.one_line(a.in_reply_to) in shown["source"]
+    assert support.context in shown["more"] and ui.one_line(support.quote) in shown["more"]
+    assert top.context not in shown["more"]  # More quotes lists the supporting quote, not the answer
+    assert "<script>window.__pwned=20</script><u data-pwned>The keeper</u>" in shown["source"]  # title
+    # The map's labels: every turn's speaker, and each pin's, in title attributes, as written.
+    assert any(KEEPER in title for title in source.titles("qa-seg"))
+    assert [t.split(",")[0] for t in source.titles("qa-pin")] == [f"1: {KEEPER}", f"2: {BROTHER}"]
+
+    chat = ui.chat_reply(result)
+    body = re.sub(r"(?m)^>", "", chat)  # the block quote's own marks
+    assert not re.search(r"(?<!\\)[<>\[\]]", body), chat  # Markdown: every other <, >, [ and ] escaped
+    assert ui.md_escape(top.quote.splitlines()[0]) in chat and ui.md_escape(KEEPER) in chat
+    assert ui.citation(result).startswith(f"“{top.quote}” — {KEEPER}, <u data-pwned>keeper</u>")
+
+
 @pytest.fixture(scope="module")
 def markup_app(tmp_path_factory):
     """An app (FakeEmbedder, no login) whose corpus has markup in speaker names and a title."""
@@ -581,6 +695,7 @@ def markup_app(tmp_path_factory):
     (corpus / "names.jsonl").write_text("".join(json.dumps(t) + "\n" for t in turns))
     (corpus / "titled.txt").write_text(f"{PAYLOADS[0]} {PAYLOADS[1]}\n\nWhy did the harbour freeze?\n\n"
                                        "Because the winter was the coldest in forty years.\n")
+    write_lantern(corpus)
     previous = app.HOLDER
     app.configure(corpus, base / "index", Settings(), FakeEmbedder()).get()
     port = free_port()
@@ -643,3 +758,55 @@ def test_markup_in_speaker_names_and_titles_shows_as_text_in_the_browser(markup_
     assert any(PAYLOADS[2] in o for o in options), options
     assert any(PAYLOADS[3] in o for o in options), options
     assert any(PAYLOADS[0] in t and PAYLOADS[1] in t for t in transcripts)  # the title, as text
+
+
+@pytest.mark.e2e
+def test_markup_around_long_supporting_quotes_shows_as_text_in_the_browser(markup_app):
+    """LANTERN in the page: the answer and the supporting quote, each with markup before, in and
+    after its highlight, in the chat, Source (both passages, pin 2 opening the second), More quotes
+    (opened), the map's pins and the citation; no payload element in any panel, nothing runs."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(markup_app)
+            page.wait_for_selector("#qa-status .qa-status", timeout=60_000)
+            page.fill("#qa-question textarea", LANTERN)
+            page.click("#qa-ask")
+            page.wait_for_selector("#qa-chat blockquote", timeout=60_000)
+            page.wait_for_selector("#qa-ask:not([disabled])", timeout=60_000)
+            chat = page.locator("#qa-chat .message-row").last.inner_text()
+            citation = page.locator("#qa-citation textarea").input_value()
+            pins = [pin.get_attribute("title") for pin in page.locator("#qa-source .qa-pin").all()]
+            shown = [page.locator("#qa-source .qa-passage:not([hidden])").inner_text()]
+            page.locator("#qa-source .qa-pin[data-n='2']").click()
+            shown.append(page.locator("#qa-source .qa-passage:not([hidden])").inner_text())
+            page.get_by_role("tab", name="More quotes").click()
+            page.locator("#qa-more details summary").first.click()
+            more = page.locator("#qa-more details[open] .qa-ctx").inner_text()
+            page.wait_for_timeout(500)
+            injected = page.evaluate("""() => {
+                const found = '[data-pwned], script, iframe, u, img[src="x"], svg[onload], '
+                              + 'a[href^="javascript"], [onerror], [onload]';
+                let n = 0;
+                for (const sel of ['#qa-chat', '#qa-source', '#qa-more'])
+                    for (const root of document.querySelectorAll(sel))
+                        n += root.querySelectorAll(found).length;
+                return n;
+            }""")
+            pwned = page.evaluate("window.__pwned")
+        finally:
+            browser.close()
+    assert pwned is None and dialogs == [] and injected == 0
+    keeper, brother = (" ".join(t["text"].split()) for t in (LANTERN_TURNS[1], LANTERN_TURNS[3]))
+    assert keeper in " ".join(shown[0].split()) and brother in " ".join(shown[1].split())
+    assert brother in " ".join(more.split())
+    assert "I hid the brass lantern <img src=x data-pwned onerror='window.__pwned=13'>" in chat
+    assert KEEPER in chat and "<u data-pwned>keeper</u> of the light" in chat
+    assert citation.startswith("“I hid the brass lantern <img src=x") and f"— {KEEPER}" in citation
+    assert [t.split(",")[0] for t in pins[:2]] == [f"1: {KEEPER}", f"2: {BROTHER}"]  # the map's labels
