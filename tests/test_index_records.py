@@ -237,6 +237,31 @@ def test_records_dropped_repeated_reordered_or_cut_short_are_caught(how):
     assert index_check.mismatch(index_of(WHOLE[how]()), TIMED, KEYS) is not None
 
 
+LONG = parse("long.txt", ("Bob: What happened?\nAnn: " + " ".join(
+    f"Sentence {i} runs on for a while, as the sentences of a long answer do." for i in range(12))
+    + "\n").encode())
+
+
+def _long_records(how: str) -> list[Any]:
+    chunks = chunk_transcript(LONG)
+    answer = [c for c in chunks if c.turn == 1]
+    assert len(answer) > 3 and answer[-1].end - answer[0].start > 400
+    if how == "widened to the white space before it":
+        return [c if c is not answer[1] else type(c).from_dict(
+            {**c.to_dict(), "start": c.start - 1, "text": LONG.text[c.start - 1:c.end]}) for c in chunks]
+    merged = type(answer[0]).from_dict({**answer[0].to_dict(), "end": answer[-1].end,
+                                        "text": LONG.text[answer[0].start:answer[-1].end]})
+    return [c for c in chunks if c.turn != 1] + [merged]
+
+
+@pytest.mark.parametrize("how", ["widened to the white space before it",
+                                 "merged into one passage longer than a chunk"])
+def test_a_record_is_a_passage_the_chunker_could_cut(how):
+    keys = index_mod.unit_keys(LONG)
+    found = index_check.mismatch(index_of(_long_records(how), keys, LONG.name), LONG, keys)
+    assert found is not None and "is not a passage" in found.reason
+
+
 @pytest.mark.parametrize("how", ["dropped", "added"])
 def test_turn_records_dropped_or_added_are_caught(how):
     keys = KEYS[1:] if how == "dropped" else [*KEYS, KEYS[-1]]
