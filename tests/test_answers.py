@@ -309,8 +309,9 @@ def test_stale_chunks_are_dropped_not_quoted(caplog):
 
 
 def test_index_that_wrongly_claims_to_be_current_still_never_quotes_stale_text(corpus, tmp_path):
-    """Even when the manifest's fingerprint is made to match the changed file (so its stale chunks
-    are reused), every quote returned is checked against the file."""
+    """Even when the manifest's fingerprint is made to match the changed file, its stale chunks are
+    not reused: the record check at load finds them wrong for the file and re-indexes it (the test
+    above covers the last line of defence, every quote checked against the file as it is shown)."""
     index_dir = tmp_path / "index"
     open_bot(corpus, index_dir)
     (corpus / "labelled.txt").write_text(CHANGED_LABELLED, encoding="utf-8")
@@ -321,7 +322,8 @@ def test_index_that_wrongly_claims_to_be_current_still_never_quotes_stale_text(c
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
     bot = open_bot(corpus, index_dir)
-    assert "labelled.txt" in bot.report.reused  # the stale chunks are in use
+    assert bot.report.changed == ["labelled.txt"]  # the stale chunks were caught at load
+    assert any("does not match labelled.txt" in w for w in bot.report.warnings)
     for question in QUESTIONS:
         result = bot.ask(question, top_k=5)
         check_result(bot, result, 5)
