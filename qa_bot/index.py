@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import index_check
 from .chunking import QUOTABLE, Chunk, chunk_transcript
 from .config import Settings
 from .embedding import Embedder
@@ -102,15 +103,18 @@ def context_text(transcript: Transcript, turn: int) -> str:
     return " ".join(embed_text(t.speaker, t.text) for t in turns)
 
 
-def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
+def unit_keys(transcript: Transcript) -> list[TurnKey]:
     """The interviewer's questions (for the question signal) and every chunked turn read with
     its neighbours (for the context signal); whole turns alone measured no better than their
     chunks."""
-    questions = [(TurnKey(transcript.name, t.index, t.kind), transcript.question_text(t.index))
-                 for t in transcript.turns if t.kind == QUESTION]
-    contexts = [(TurnKey(transcript.name, t.index, CONTEXT), context_text(transcript, t.index))
-                for t in transcript.turns if t.kind in QUOTABLE]
-    return questions + contexts
+    return [TurnKey(transcript.name, t.index, t.kind) for t in transcript.turns if t.kind == QUESTION] \
+        + [TurnKey(transcript.name, t.index, CONTEXT) for t in transcript.turns if t.kind in QUOTABLE]
+
+
+def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
+    """Each of ``unit_keys`` with the text its vector is embedded from."""
+    return [(k, transcript.question_text(k.turn) if k.kind == QUESTION else context_text(transcript, k.turn))
+            for k in unit_keys(transcript)]
 
 
 def _sha256(path: Path) -> str:
@@ -142,7 +146,11 @@ def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
 
 def _records(path: Path) -> list[str]:
     # Split on "\n" alone: a record may hold U+2028 or U+0085, which splitlines() would break.
-    return [line for line in path.read_text("utf-8").split("\n") if line]
+    # Every record ends in "\n" and none is empty, so that a warning can name a record's line.
+    lines = path.read_text("utf-8").split("\n")
+    if lines.pop() or "" in lines:
+        raise ValueError(f"{path.name} is not one record a line")
+    return lines
 
 
 def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
@@ -174,32 +182,13 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
             np.zeros((0, manifest["dimension"]), dtype=np.float32)
         if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
             raise ValueError("vector and record counts differ")
-        _check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
+        index_check.check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         log.warning("saved index in %s is unusable (%s); it will be rebuilt", index_dir, exc)
         if problems is not None:
             problems.append(f"the saved index in {index_dir} was unusable ({exc}); rebuilt it")
         return None
     return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
-
-
-def _check_ranges(manifest: dict[str, Any], chunks: list[Chunk], turn_keys: list[TurnKey],
-                  *dimensions: int) -> None:
-    """The manifest's row ranges must tile the records in order, each holding its own transcript's
-    records, and its dimension be the vectors': the checksums cover the data files, not it."""
-    if any(d != manifest["dimension"] for d in dimensions):
-        raise ValueError("the manifest's dimension is not the vectors'")
-    at = {"chunks": 0, "turns": 0}
-    records: dict[str, list[Any]] = {"chunks": chunks, "turns": turn_keys}
-    for name, entry in manifest["transcripts"].items():
-        for kind, rows in records.items():
-            start, end = entry[kind]
-            if not (isinstance(start, int) and isinstance(end, int) and start == at[kind] <= end <= len(rows)
-                    and all(r.transcript == name for r in rows[start:end])):
-                raise ValueError(f"the manifest's {kind} rows of {name} do not match the records")
-            at[kind] = end
-    if at != {"chunks": len(chunks), "turns": len(turn_keys)}:
-        raise ValueError("the manifest's rows do not cover the records")
 
 
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
@@ -233,7 +222,8 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
     to_embed: list[str] = []
     for t in transcripts:
         entry = old_entries.get(t.name)
-        if old is not None and entry and entry["fingerprint"] == t.fingerprint:
+        if old is not None and entry and entry["fingerprint"] == t.fingerprint \
+                and not index_check.doctored(old, t, unit_keys(t), report.warnings):
             (c0, c1), (u0, u1) = old.ranges(t.name)
             vectors = old.chunk_vectors.reconstruct_n(c0, c1 - c0) if c1 > c0 else None
             chunk_parts.append((old.chunks[c0:c1], vectors))

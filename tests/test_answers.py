@@ -12,6 +12,7 @@ from conftest import CORPUS, INTERVIEW, FakeEmbedder
 from conftest import write_corpus as write_files
 
 from qa_bot import index as index_mod
+from qa_bot import index_check
 from qa_bot.answers import Answer, Result, assemble, timestamp
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
@@ -308,10 +309,13 @@ def test_stale_chunks_are_dropped_not_quoted(caplog):
     assert assemble("q", hits, index, {}, top_k=50, threshold=0.4).answers == ()
 
 
-def open_stale(corpus: Path, index_dir: Path, name: str, changed: str) -> QaBot:
+def open_stale(corpus: Path, index_dir: Path, name: str, changed: str, monkeypatch) -> QaBot:
     """A bot over ``corpus`` whose file ``name`` was edited on disk to ``changed`` after it was
     indexed, loaded with the old index's records: the manifest's fingerprint is made to match the
-    changed file, so that its stale chunks are reused rather than re-embedded."""
+    changed file and the record check at load is switched off, so that its stale chunks are reused
+    rather than re-embedded and the last line of defence (each quote checked as it is shown) is
+    what stands between them and the user."""
+    monkeypatch.setattr(index_check, "doctored", lambda *args: False)
     open_bot(corpus, index_dir)
     (corpus / name).write_text(changed, encoding="utf-8")
     manifest_path = index_dir / "manifest.json"
@@ -324,9 +328,21 @@ def open_stale(corpus: Path, index_dir: Path, name: str, changed: str) -> QaBot:
 
 
 def test_index_that_wrongly_claims_to_be_current_still_never_quotes_stale_text(corpus, tmp_path):
-    """Even when the manifest's fingerprint is made to match the changed file (so its stale chunks
-    are reused), every quote returned is checked against the file."""
-    bot = open_stale(corpus, tmp_path / "index", "labelled.txt", CHANGED_LABELLED)
+    """Even when the manifest's fingerprint is made to match the changed file, its stale chunks are
+    not reused: the record check at load finds them wrong for the file and re-indexes it (the test
+    above covers the last line of defence, every quote checked against the file as it is shown)."""
+    index_dir = tmp_path / "index"
+    open_bot(corpus, index_dir)
+    (corpus / "labelled.txt").write_text(CHANGED_LABELLED, encoding="utf-8")
+    current = parse("labelled.txt", CHANGED_LABELLED.encode())
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["transcripts"]["labelled.txt"]["fingerprint"] = current.fingerprint
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    bot = open_bot(corpus, index_dir)
+    assert bot.report.changed == ["labelled.txt"]  # the stale chunks were caught at load
+    assert any("does not match labelled.txt" in w for w in bot.report.warnings)
     for question in QUESTIONS:
         result = bot.ask(question, top_k=5)
         check_result(bot, result, 5)
@@ -358,7 +374,7 @@ STALE_EDITS = {  # how the file changed, and a question about what it said befor
 
 
 @pytest.mark.parametrize("edit", list(STALE_EDITS))
-def test_a_stale_index_never_shows_changed_text_as_a_quote(tmp_path, edit):
+def test_a_stale_index_never_shows_changed_text_as_a_quote(tmp_path, edit, monkeypatch):
     """The file edited after indexing, loaded with the old records: the question finds the stale
     passage first, yet every quote is text the index read that still stands at its offsets, with
     its turn as the file has it now (its speaker, its question, its whole turn around it)."""
@@ -366,7 +382,7 @@ def test_a_stale_index_never_shows_changed_text_as_a_quote(tmp_path, edit):
     changed = PIER.replace(old_words, new_words)
     assert len(changed) == len(PIER) and changed != PIER and len(PIER_LONG) > Settings().whole_turn_chars
     corpus = write_files(tmp_path / "talks", {"pier.txt": PIER})
-    bot = open_stale(corpus, tmp_path / "index", "pier.txt", changed)
+    bot = open_stale(corpus, tmp_path / "index", "pier.txt", changed, monkeypatch)
     hits = bot.retriever().search(bot.embedder.encode([question])[0], question, 12)
     first = bot.index.chunks[hits[0].row]
     if edit in ("short turn", "long turn"):  # the best passage is the one whose text changed
