@@ -26,8 +26,8 @@ from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 
-TRIALS = 20
-TURNS = 80  # long enough that the two writers overlap, short enough for 20 races in seconds
+TRIALS = 40
+TURNS = 80  # long enough that the two writers overlap, short enough for 40 races in seconds
 QUESTIONS = ["What happened to the harbour?", "Who remembers the bridge?", "What is painted on the wall?"]
 
 # A writer process, started once for every trial (importing takes longer than a race): each "go"
