@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index as index_mod
-from . import inputs, uploads
+from . import index_lock, inputs, uploads
 from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
@@ -171,7 +171,8 @@ class QaBot:
             raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
         if self.uploads is None:
             raise TranscriptError(name, "this bot has no uploads folder (open it with an index folder)")
-        with self._refresh_lock:  # the check and the write as one step: no upload clobbers another
+        # The check and the write as one step, across processes too: no upload clobbers another.
+        with self._refresh_lock, index_lock.hold(self.index_dir, self.settings.lock_timeout):
             other = uploads.clash(name, self.corpus, self.uploads, set(self.transcripts))
             if other:
                 raise TranscriptError(name, other)
@@ -187,7 +188,7 @@ class QaBot:
             TranscriptError: no transcript has that name, or it is a corpus file (only uploads
                 can be removed; the corpus folder is left as it is).
         """
-        with self._refresh_lock:
+        with self._refresh_lock, index_lock.hold(self.index_dir, self.settings.lock_timeout):
             found = [name] if name in self.transcripts else \
                 [n for n in self.transcripts if name and Path(n).stem == name]
             if len(found) != 1:

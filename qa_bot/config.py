@@ -63,6 +63,9 @@ class Settings:
     # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload
     # can be removed again. "" means ``<index folder>/uploads`` (qa_bot/uploads.py).
     uploads: str = ""
+    # Seconds a write of the index waits for another process writing the same index folder (a
+    # second ``qa-bot index``, the app) before it gives up with an error (qa_bot/index_lock.py).
+    lock_timeout: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -134,6 +137,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "top_k": (1, 50),  # inputs.MAX_TOP_K
     "max_file_bytes": (1, None),
     "max_question_chars": (1, 1_000_000),
+    "lock_timeout": (0.0, 86_400.0),
 }
 
 

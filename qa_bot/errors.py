@@ -30,6 +30,10 @@ class IndexError_(QaBotError):
     """The saved index is missing, corrupt or built for another model or corpus."""
 
 
+class IndexBusyError(IndexError_):
+    """Another process kept the index folder's write lock for longer than the lock timeout."""
+
+
 class ConfigError(QaBotError):
     """A setting (flag, environment variable or argument) has a bad value; the message names it."""
 

@@ -1,28 +1,13 @@
-"""The saved index: FAISS over unit vectors, chunk records in JSON Lines, a JSON manifest.
+"""The index kept in step with the corpus: what to reuse, what to embed, and when to save.
 
-Layout of an index folder (never pickle)::
-
-    manifest.json          model, weights hash, dimension, chunk settings, per-transcript
-                           fingerprints and row ranges, and the SHA-256 of every data file
-    chunks-<gen>.faiss     one vector per quotable chunk
-    chunks-<gen>.jsonl     one chunk record per line, in the same order
-    turns-<gen>.faiss      one vector per interviewer's question
-    turns-<gen>.jsonl      which turn each of those vectors is
-
-Writes are atomic: the data files of a new generation are written first, then ``manifest.json``
-is replaced in one rename, so a crash at any point leaves the previous index whole.
-
-This module keeps the records, the manifest and their sync with the corpus; building, searching,
-reading and writing the FAISS indexes themselves is ``vectors.py``'s job.
+The folder's layout, and reading and writing it, are ``index_store.py``'s; one writer at a time
+per folder is ``index_lock.py``'s; building and searching the FAISS indexes is ``vectors.py``'s.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from . import index_check
+from . import index_check, index_lock
 from .chunking import QUOTABLE, Chunk, chunk_transcript
 from .config import Settings
 from .embedding import Embedder
+
+# Re-exported: the app, bench/ and tests use them from here.
+from .index_store import MANIFEST as MANIFEST
+from .index_store import Index as Index
+from .index_store import TurnKey as TurnKey
+from .index_store import load as load
+from .index_store import write as write
 from .transcripts import QUESTION, Transcript
-from .vectors import ChunkVectors, chunk_index, flat_index, read_faiss, write_faiss
+from .vectors import ChunkVectors, chunk_index
 
 # Re-exported, as ChunkVectors and chunk_index are by the line above: bench/ and tests import them
 # from here. EXACT_LIMIT is not, so that a patch of it here, which chunk_index would never see,
@@ -45,17 +37,7 @@ from .vectors import ivf_probes as ivf_probes
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
-MANIFEST = "manifest.json"
 Progress = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class TurnKey:
-    """Which turn a row of the turn vectors stands for."""
-
-    transcript: str
-    turn: int
-    kind: str
 
 
 @dataclass
@@ -69,22 +51,6 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     saved: bool = False
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Index:
-    """An index in memory: chunks and turns with their vectors, and where it is saved."""
-
-    manifest: dict[str, Any]
-    chunks: list[Chunk]
-    chunk_vectors: Any  # ChunkVectors (the face of a faiss.Index)
-    turn_keys: list[TurnKey]
-    turn_vectors: np.ndarray
-
-    def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
-        entry = self.manifest["transcripts"][name]
-        (c0, c1), (u0, u1) = entry["chunks"], entry["turns"]
-        return (c0, c1), (u0, u1)
 
 
 def embed_text(speaker: str | None, text: str) -> str:
@@ -117,14 +83,6 @@ def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
             for k in unit_keys(transcript)]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def parser_version() -> str:
     """A digest of the code that turns files into chunks: when parsing or chunking changes, the
     saved chunks may no longer match what the files parse to, so everything is re-embedded."""
@@ -144,53 +102,6 @@ def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
             "max_chunk_chars": 400}
 
 
-def _records(path: Path) -> list[str]:
-    # Split on "\n" alone: a record may hold U+2028 or U+0085, which splitlines() would break.
-    # Every record ends in "\n" and none is empty, so that a warning can name a record's line.
-    lines = path.read_text("utf-8").split("\n")
-    if lines.pop() or "" in lines:
-        raise ValueError(f"{path.name} is not one record a line")
-    return lines
-
-
-def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
-    """Read a saved index, or None (with a warning) when it is missing, partial or altered.
-
-    Args:
-        index_dir: the index folder.
-        problems: when given, why a saved index was unusable is appended to it.
-    """
-    path = Path(index_dir) / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        files = manifest["files"]
-        for entry in files.values():
-            if Path(entry["name"]).name != entry["name"] or entry["name"].startswith("."):
-                raise ValueError(f"file name {entry['name']!r} is outside the index folder")
-            file = Path(index_dir) / entry["name"]
-            if _sha256(file) != entry["sha256"]:
-                raise ValueError(f"{file.name} does not match its checksum")
-        chunks = [Chunk.from_dict(json.loads(line)) for line in
-                  _records(Path(index_dir) / files["chunks_jsonl"]["name"])]
-        turn_keys = [TurnKey(**json.loads(line)) for line in
-                     _records(Path(index_dir) / files["turns_jsonl"]["name"])]
-        chunk_vectors = ChunkVectors(read_faiss(Path(index_dir) / files["chunks_faiss"]["name"]))
-        turn_index = read_faiss(Path(index_dir) / files["turns_faiss"]["name"])
-        turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \
-            np.zeros((0, manifest["dimension"]), dtype=np.float32)
-        if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
-            raise ValueError("vector and record counts differ")
-        index_check.check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
-        log.warning("saved index in %s is unusable (%s); it will be rebuilt", index_dir, exc)
-        if problems is not None:
-            problems.append(f"the saved index in {index_dir} was unusable ({exc}); rebuilt it")
-        return None
-    return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
-
-
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
          settings: Settings, progress: Progress | None = None, save: bool = True
          ) -> tuple[Index, SyncReport]:
@@ -206,7 +117,19 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
 
     Returns:
         The index in memory and a report of what was reused, embedded and saved.
+
+    Raises:
+        IndexBusyError: another process kept writing ``index_dir`` for ``settings.lock_timeout``.
     """
+    # A writer holds the folder's lock from reading the saved index to switching the manifest: a
+    # second one waits, then reads the first one's index and embeds nothing it saved.
+    with index_lock.hold(Path(index_dir) if index_dir and save else None, settings.lock_timeout) as locked:
+        return _sync(transcripts, index_dir, embedder, settings, progress, save, locked)
+
+
+def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
+          settings: Settings, progress: Progress | None, save: bool, locked: bool
+          ) -> tuple[Index, SyncReport]:
     report = SyncReport()
     old = load(index_dir, report.warnings) if index_dir else None
     key = _settings_key(settings, embedder)
@@ -249,7 +172,7 @@ def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Em
     # that changed to one with no quotable text), or every restart would report it changed.
     if index_dir and save and (report.added or report.changed or report.removed or old is None):
         try:
-            write(index, Path(index_dir))
+            write(index, Path(index_dir), sweep=locked)
             report.saved = True
         except OSError as exc:
             message = f"could not save the index to {index_dir} ({exc}); serving it from memory"
@@ -308,61 +231,6 @@ def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: 
     manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
     return Index(manifest, chunks, chunk_index(stack(chunk_vecs), dim, previous), turn_keys,
                  stack(turn_vecs))
-
-
-def _atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write_body(tmp)
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write(index: Index, index_dir: Path) -> None:
-    """Save ``index`` as a new generation, then switch ``manifest.json`` to it in one rename."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    gen = uuid.uuid4().hex[:12]
-    turn_index = flat_index(index.turn_vectors, index.manifest["dimension"])
-    chunk_faiss = getattr(index.chunk_vectors, "index", index.chunk_vectors)
-    bodies: dict[str, tuple[str, Callable[[Path], object]]] = {
-        "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
-            "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in index.chunks),
-            encoding="utf-8")),
-        "turns_jsonl": (f"turns-{gen}.jsonl", lambda p: p.write_text(
-            "".join(json.dumps(k.__dict__) + "\n" for k in index.turn_keys), encoding="utf-8")),
-        "chunks_faiss": (f"chunks-{gen}.faiss", lambda p: write_faiss(chunk_faiss, p)),
-        "turns_faiss": (f"turns-{gen}.faiss", lambda p: write_faiss(turn_index, p)),
-    }
-    files = {}
-    for role, (name, body) in bodies.items():
-        _atomic_write(index_dir / name, body)
-        files[role] = {"name": name, "sha256": _sha256(index_dir / name)}
-    manifest = dict(index.manifest, files=files)
-    text = json.dumps(manifest, indent=2, ensure_ascii=False)
-    _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
-    _fsync_dir(index_dir)
-    index.manifest = manifest
-    keep = {entry["name"] for entry in files.values()} | {MANIFEST}
-    for stale in index_dir.iterdir():
-        if stale.name not in keep and stale.suffix in {".faiss", ".jsonl"} \
-                and stale.name.startswith(("chunks-", "turns-")):
-            stale.unlink(missing_ok=True)
-        elif stale.name.startswith((".chunks-", ".turns-", f".{MANIFEST}.")) and stale.suffix == ".tmp":
-            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["Index", "SyncReport", "TurnKey", "embed_text", "load", "sync", "write"]

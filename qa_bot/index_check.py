@@ -22,7 +22,7 @@ from .chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk
 from .transcripts import Transcript
 
 if TYPE_CHECKING:
-    from .index import Index, TurnKey
+    from .index_store import Index, TurnKey
 
 log = logging.getLogger(__name__)
 SHOWN = 60  # characters of a doctored value quoted in a warning

@@ -308,7 +308,8 @@ def test_index_folder_holds_only_json_jsonl_and_faiss_never_pickle(corpus, index
     monkeypatch.setattr(np, "savez", forbidden)
     open_bot(corpus, index_dir, FakeEmbedder())
 
-    files = sorted(index_dir.iterdir())
+    assert (index_dir / ".lock").read_bytes() == b""  # the writers' lock holds no data once released
+    files = sorted(p for p in index_dir.iterdir() if p.name != ".lock")
     assert {p.suffix for p in files} <= {".json", ".jsonl", ".faiss"}
     assert len(files) == 5  # the manifest and one file per data role
     for path in files:
@@ -358,7 +359,7 @@ def crash_manifest_rename(monkeypatch) -> None:
             raise Crash("killed before the manifest was switched")
         return real(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(index_mod.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
 
 
 def crash_manifest_body(monkeypatch) -> None:
@@ -408,12 +409,15 @@ def test_crash_in_the_middle_of_a_write_leaves_the_previous_index(corpus, index_
     assert embedder.calls == 0 and bot.report.embedded == 0
     assert answers(bot) == before
 
-    # The next successful write sweeps away the crashed generation's files.
+    # The next successful write sweeps away the crashed generation's files; it keeps the one it
+    # replaces, for a reader that had just read its name.
     (corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
     bot = open_bot(corpus, index_dir, FakeEmbedder())
     assert bot.report.saved
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    kept = {entry["name"] for entry in manifest["files"].values()} | {"manifest.json"}
+    previous = json.loads(manifest_before)["files"]
+    kept = {entry["name"] for entry in [*manifest["files"].values(), *previous.values()]}
+    kept |= {"manifest.json", ".lock"}
     assert {p.name for p in index_dir.iterdir()} == kept
 
 

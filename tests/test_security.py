@@ -358,8 +358,8 @@ def test_no_pickle_joblib_or_torch_load_in_the_source():
 def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_without_unpickling(
         tmp_path, monkeypatch):
     """Build, add, change, remove, damage and rebuild; then read it back with every unpickler
-    booby-trapped: the folder is only the manifest and the files it names, each parsed as its
-    type, and reading and answering never unpickle."""
+    booby-trapped: the folder is only the manifest, the files it and the one before named and
+    the writers' lock, each parsed as its type, and reading and answering never unpickle."""
     import pickle
 
     import faiss
@@ -383,17 +383,22 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     named = {e["name"] for e in manifest["files"].values()}
     # Beside them only the uploads folder (its default place), which holds transcripts.
     assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
-    assert {p.name for p in index_dir.iterdir() if p != bot.uploads} == named | {"manifest.json"}
+    # and the generation it replaced (kept for a reader that had just read its name), and the
+    # writers' lock, empty once released.
+    rest = {p.name for p in index_dir.iterdir() if p != bot.uploads} - named - {"manifest.json", ".lock"}
+    assert len(rest) == 4 and len({name.split(".")[0].split("-")[1] for name in rest}) == 1, rest
+    assert (index_dir / ".lock").read_bytes() == b""
     records, vectors = {}, {}
-    for path in (p for p in index_dir.iterdir() if p != bot.uploads):
+    for path in (p for p in index_dir.iterdir() if p not in (bot.uploads, index_dir / ".lock")):
         data = path.read_bytes()
         assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
         assert path.suffix in {".json", ".jsonl", ".faiss"}
         if path.suffix == ".jsonl":
             lines = data.decode().splitlines()
             assert all(isinstance(json.loads(line), dict) for line in lines)
-            records[path.name.split("-")[0]] = len(lines)
-        elif path.suffix == ".faiss":
+            if path.name in named:
+                records[path.name.split("-")[0]] = len(lines)
+        elif path.suffix == ".faiss" and path.name in named:
             vectors[path.name.split("-")[0]] = faiss.read_index(str(path)).ntotal
     # Each FAISS file holds one vector per record beside it: the chunks of both transcripts, and
     # the interviewer's questions and turns in context.

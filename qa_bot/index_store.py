@@ -1,0 +1,221 @@
+"""The saved index on disk: FAISS over unit vectors, chunk records in JSON Lines, a JSON manifest.
+
+Layout of an index folder (never pickle)::
+
+    manifest.json          model, weights hash, dimension, chunk settings, per-transcript
+                           fingerprints and row ranges, and the SHA-256 of every data file
+    chunks-<gen>.faiss     one vector per quotable chunk
+    chunks-<gen>.jsonl     one chunk record per line, in the same order
+    turns-<gen>.faiss      one vector per interviewer's question
+    turns-<gen>.jsonl      which turn each of those vectors is
+    .lock                  the writers' lock (index_lock.py)
+
+Writes are atomic: the data files of a new generation are written first, then ``manifest.json``
+is replaced in one rename, so a crash at any point leaves the previous index whole. The
+generation it replaced stays until the next write, for readers that had just read its name.
+
+This module reads and writes the folder; keeping the index in step with the corpus is
+``index.py``'s job, and building and searching the FAISS indexes themselves ``vectors.py``'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import index_check
+from .chunking import Chunk
+from .vectors import ChunkVectors, flat_index, read_faiss, write_faiss
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+READ_TRIES = 3
+
+
+@dataclass(frozen=True)
+class TurnKey:
+    """Which turn a row of the turn vectors stands for."""
+
+    transcript: str
+    turn: int
+    kind: str
+
+
+@dataclass
+class Index:
+    """An index in memory: chunks and turns with their vectors, and where it is saved."""
+
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    chunk_vectors: Any  # ChunkVectors (the face of a faiss.Index)
+    turn_keys: list[TurnKey]
+    turn_vectors: np.ndarray
+
+    def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
+        entry = self.manifest["transcripts"][name]
+        (c0, c1), (u0, u1) = entry["chunks"], entry["turns"]
+        return (c0, c1), (u0, u1)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _records(path: Path) -> list[str]:
+    # Split on "\n" alone: a record may hold U+2028 or U+0085, which splitlines() would break.
+    # Every record ends in "\n" and none is empty, so that a warning can name a record's line.
+    lines = path.read_text("utf-8").split("\n")
+    if lines.pop() or "" in lines:
+        raise ValueError(f"{path.name} is not one record a line")
+    return lines
+
+
+def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
+    """Read a saved index, or None (with a warning) when it is missing, partial or altered.
+
+    Reading takes no lock (a read-only folder must still serve): a writer that switches the
+    manifest meanwhile keeps the generation it replaced, and should a read still fail, it is
+    tried again while the manifest keeps changing under it.
+
+    Args:
+        index_dir: the index folder.
+        problems: when given, why a saved index was unusable is appended to it.
+    """
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
+        return None
+    for tries_left in reversed(range(READ_TRIES)):
+        text = None
+        try:
+            text = path.read_bytes()
+            return _read(Path(index_dir), json.loads(text.decode("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
+            if tries_left and text is not None and _changed(path, text):
+                log.info("the index in %s was switched while it was read; reading it again", index_dir)
+                continue
+            log.warning("saved index in %s is unusable (%s); it will be rebuilt", index_dir, exc)
+            if problems is not None:
+                problems.append(f"the saved index in {index_dir} was unusable ({exc}); rebuilt it")
+            return None
+    return None  # not reached: the last try returns or warns
+
+
+def _changed(path: Path, text: bytes) -> bool:
+    try:
+        return path.read_bytes() != text
+    except OSError:
+        return False
+
+
+def _read(index_dir: Path, manifest: dict[str, Any]) -> Index:
+    files = manifest["files"]
+    for entry in files.values():
+        if Path(entry["name"]).name != entry["name"] or entry["name"].startswith("."):
+            raise ValueError(f"file name {entry['name']!r} is outside the index folder")
+        file = index_dir / entry["name"]
+        if _sha256(file) != entry["sha256"]:
+            raise ValueError(f"{file.name} does not match its checksum")
+    chunks = [Chunk.from_dict(json.loads(line)) for line in
+              _records(index_dir / files["chunks_jsonl"]["name"])]
+    turn_keys = [TurnKey(**json.loads(line)) for line in _records(index_dir / files["turns_jsonl"]["name"])]
+    chunk_vectors = ChunkVectors(read_faiss(index_dir / files["chunks_faiss"]["name"]))
+    turn_index = read_faiss(index_dir / files["turns_faiss"]["name"])
+    turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \
+        np.zeros((0, manifest["dimension"]), dtype=np.float32)
+    if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
+        raise ValueError("vector and record counts differ")
+    index_check.check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
+    return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
+
+
+def _atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write_body(tmp)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write(index: Index, index_dir: Path, sweep: bool = False) -> None:
+    """Save ``index`` as a new generation, then switch ``manifest.json`` to it in one rename.
+
+    Args:
+        index: what to save; its manifest gains the names and checksums of the files.
+        index_dir: the index folder.
+        sweep: then delete the generations before the one this replaces (which a reader may have
+            just opened), and the temporary files of killed writers. Only a writer holding the
+            folder's lock (index_lock.py) may: another's would be the files of a writer at work.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = _named_files(index_dir)
+    gen = uuid.uuid4().hex[:12]
+    turn_index = flat_index(index.turn_vectors, index.manifest["dimension"])
+    chunk_faiss = getattr(index.chunk_vectors, "index", index.chunk_vectors)
+    bodies: dict[str, tuple[str, Callable[[Path], object]]] = {
+        "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
+            "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in index.chunks),
+            encoding="utf-8")),
+        "turns_jsonl": (f"turns-{gen}.jsonl", lambda p: p.write_text(
+            "".join(json.dumps(k.__dict__) + "\n" for k in index.turn_keys), encoding="utf-8")),
+        "chunks_faiss": (f"chunks-{gen}.faiss", lambda p: write_faiss(chunk_faiss, p)),
+        "turns_faiss": (f"turns-{gen}.faiss", lambda p: write_faiss(turn_index, p)),
+    }
+    files = {}
+    for role, (name, body) in bodies.items():
+        _atomic_write(index_dir / name, body)
+        files[role] = {"name": name, "sha256": _sha256(index_dir / name)}
+    manifest = dict(index.manifest, files=files)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
+    _fsync_dir(index_dir)
+    index.manifest = manifest
+    if sweep:
+        _sweep(index_dir, {entry["name"] for entry in files.values()} | previous)
+
+
+def _named_files(index_dir: Path) -> set[str]:
+    """The data files the saved manifest names (none when there is none, or it is unreadable)."""
+    try:
+        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        return {str(entry["name"]) for entry in manifest["files"].values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+
+
+def _sweep(index_dir: Path, keep: set[str]) -> None:
+    for stale in index_dir.iterdir():
+        if stale.name not in keep and stale.suffix in {".faiss", ".jsonl"} \
+                and stale.name.startswith(("chunks-", "turns-")):
+            stale.unlink(missing_ok=True)
+        elif stale.name.startswith((".chunks-", ".turns-", f".{MANIFEST}.")) and stale.suffix == ".tmp":
+            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["MANIFEST", "Index", "TurnKey", "load", "write"]
