@@ -62,7 +62,7 @@ class Settings:
     # An upload (the page, /add_transcript, QaBot.add_transcript) is at most this many MB (10^6
     # bytes) and at most max_file_bytes: the largest that this machine indexed within 60 s and 1 GB
     # of memory (bench/UPLOADS.md). A bigger transcript goes in the corpus folder, via qa-bot index.
-    max_upload_mb: float = 1.0
+    max_upload_mb: float = 0.3
     max_question_chars: int = 2_000
     # Where transcripts added through the app (or ``QaBot.add_transcript``) are kept: a user-data
     # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload

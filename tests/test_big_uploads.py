@@ -72,6 +72,14 @@ def test_the_smaller_of_the_two_limits_is_the_one_named(tmp_path):
         bot.add_transcript("big.txt", data)
 
 
+def test_the_default_cap_is_the_one_bench_uploads_measured():
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "bench" / "UPLOADS.md").read_text(encoding="utf-8")
+    measured = re.search(r"\*\*Cap: ([0-9.]+) MB\*\*", page)
+    assert measured and Settings().max_upload_mb == float(measured.group(1))
+
+
 def test_the_cap_is_read_from_its_variable_and_checked(monkeypatch):
     assert Settings.from_env({"QA_BOT_MAX_UPLOAD_MB": "2.5"}).max_upload_mb == 2.5
     assert Settings().max_upload_mb > 0
