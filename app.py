@@ -156,6 +156,9 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
                 with gr.Accordion("Add a transcript", open=False, elem_id="qa-add"):
                     upload = gr.File(label="Transcript (.txt, .srt, .vtt, .json, .jsonl)",
                                      file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
+                    # shown while an upload is indexed (page_events.wire)
+                    cancel_upload = gr.Button("Cancel the upload", size="sm", visible=False,
+                                              elem_id="qa-cancel-upload")
                     upload_notice = gr.HTML("", elem_id="qa-upload-notice")
                     with gr.Row(equal_height=True):
                         uploaded = gr.Dropdown([], value=None, label="Uploaded transcripts", scale=3,
@@ -167,7 +170,8 @@ def build_demo(concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE) -> 
             status=status, chat=chat, question=question, send=send, notice=notice,
             example_buttons=example_buttons, transcript=transcript, speaker=speaker, top_k=top_k,
             clear_btn=clear_btn, widen=widen, pending=pending, source=source, more=more, cite=cite,
-            upload=upload, upload_notice=upload_notice, uploaded=uploaded, remove_btn=remove_btn),
+            upload=upload, upload_notice=upload_notice, uploaded=uploaded, remove_btn=remove_btn,
+            cancel_upload=cancel_upload),
             respond, ask, ask_pending, search_all, concurrency)
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo

@@ -18,7 +18,6 @@ from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
 from .retrieval import Retriever
 from .transcripts import (
-    EXTENSIONS,
     META_SUFFIX,
     NARRATION,
     SPEECH,
@@ -29,7 +28,6 @@ from .transcripts import (
 
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
-MAX_NAME_BYTES = 200  # file names past this fail on common file systems once ".upload" is added
 MAX_LISTED = 20  # known speakers named in an error; a corpus can have hundreds
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI terminal escapes
 
@@ -40,22 +38,6 @@ def _clean_question(text: str) -> str:
     text = _ESCAPE.sub(" ", text)
     text = "".join(c for c in text if unicodedata.category(c) not in {"Cc", "Cf", "Cs"} or c.isspace())
     return " ".join(text.split())
-
-
-def _check_name(filename: str) -> str:
-    """The name an added transcript is saved under, or TranscriptError: a plain file name (no
-    folders, no control characters, not hidden, not too long) with a transcript's extension."""
-    name = filename
-    bad = (not name or name != Path(name).name or "\\" in name or name.startswith(".")
-           or name.endswith(META_SUFFIX)
-           or any(unicodedata.category(c).startswith("C") for c in name)
-           or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES)
-    if bad:
-        shown = filename.encode("unicode_escape").decode("ascii")[:80] or "(no name)"
-        raise TranscriptError(shown, "not an acceptable file name (a plain name, no folders)")
-    if Path(name).suffix.lower() not in EXTENSIONS:
-        raise TranscriptError(name, f"not a transcript file (use {', '.join(sorted(EXTENSIONS))})")
-    return name
 
 
 def default_index_dir(corpus: Path) -> Path:
@@ -151,19 +133,24 @@ class QaBot:
         return retriever if settings is None else retriever.with_settings(settings)
 
     def add_transcript(self, filename: str, data: bytes, fmt: str | None = None,
-                       progress: index_mod.Progress | None = None) -> Transcript:
+                       progress: index_mod.Progress | None = None,
+                       cancel: threading.Event | None = None) -> Transcript:
         """Add a transcript file to the uploads folder and index it; a bad file changes nothing.
 
+        Args:
+            cancel: once set, the addition stops at the next batch of passages and nothing is
+                changed: no file is kept, the index is as it was (Cancelled is raised).
+
         Raises:
-            TranscriptError: the name, the size or the content is not acceptable, or the corpus
-                or the uploads have a transcript of that name (or stem) already; nothing was written.
+            TranscriptError: the name, the size (``max_upload_mb``, ``max_file_bytes``) or the
+                content is not acceptable, or the corpus or the uploads have a transcript of that
+                name (or stem) already; nothing was written.
+            Cancelled: ``cancel`` was set before the index was saved; nothing was changed.
         """
         from .transcripts import parse
 
-        name = _check_name(filename)
-        if len(data) > self.settings.max_file_bytes:
-            limit = self.settings.max_file_bytes
-            raise TranscriptError(name, f"file is larger than the {limit:,}-byte limit")
+        name = uploads.check_name(filename)
+        uploads.check_size(name, len(data), self.settings)
         if not data.removeprefix(b"\xef\xbb\xbf").strip():
             raise TranscriptError(name, "the file is empty")
         parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
@@ -173,11 +160,16 @@ class QaBot:
             raise TranscriptError(name, "this bot has no uploads folder (open it with an index folder)")
         # The check and the write as one step, across processes too: no upload clobbers another.
         with self._refresh_lock, index_lock.hold(self.index_dir, self.settings.lock_timeout):
+            uploads.stop_if_cancelled(name, cancel)  # pressed while it waited for another upload
             other = uploads.clash(name, self.corpus, self.uploads, set(self.transcripts))
             if other:
                 raise TranscriptError(name, other)
             target = uploads.write(self.uploads, name, data)
-            self.refresh(progress)
+            try:
+                self.refresh(uploads.cancellable(name, progress, cancel))
+            except BaseException:  # cancelled or failed: the index was not saved; the file goes too
+                target.unlink(missing_ok=True)
+                raise
         return load_file(target, self.uploads)
 
     def remove_transcript(self, name: str, progress: index_mod.Progress | None = None) -> Transcript:

@@ -57,7 +57,12 @@ class Settings:
     # Below this relevance the result is flagged no_answer; tuned in bench/THRESHOLD.md.
     no_answer_threshold: float = 0.272
     top_k: int = 3
+    # Every transcript file, corpus files too, is at most this big (a bigger one is skipped).
     max_file_bytes: int = 20_000_000
+    # An upload (the page, /add_transcript, QaBot.add_transcript) is at most this many MB (10^6
+    # bytes) and at most max_file_bytes: the largest that this machine indexed within 60 s and 1 GB
+    # of memory (bench/UPLOADS.md). A bigger transcript goes in the corpus folder, via qa-bot index.
+    max_upload_mb: float = 0.3
     max_question_chars: int = 2_000
     # Where transcripts added through the app (or ``QaBot.add_transcript``) are kept: a user-data
     # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload
@@ -136,6 +141,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "no_answer_threshold": (0.0, 1.0),
     "top_k": (1, 50),  # inputs.MAX_TOP_K
     "max_file_bytes": (1, None),
+    "max_upload_mb": (0.001, 100_000.0),
     "max_question_chars": (1, 1_000_000),
     "lock_timeout": (0.0, 86_400.0),
 }

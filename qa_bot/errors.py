@@ -44,3 +44,7 @@ class ModelError(QaBotError):
 
 class QuestionError(QaBotError):
     """The question (or its scope: transcript, speaker, top_k) cannot be answered as asked."""
+
+
+class Cancelled(QaBotError):
+    """Stopped at the user's request (an upload's Cancel) before anything was changed."""

@@ -16,6 +16,8 @@ and re-used while unchanged), each question once, and every mode re-ranks the sa
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import statistics
 import sys
 import time
@@ -200,9 +202,14 @@ def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
 
 
 def _link(link: Path, target: Path) -> None:
-    if not (link.is_symlink() and link.resolve() == target.resolve()):
+    # A hard link (a copy across file systems), not a symlink: the corpus loader does not follow
+    # a symlink out of the corpus folder.
+    if link.is_symlink() or not (link.exists() and os.path.samefile(link, target)):
         link.unlink(missing_ok=True)
-        link.symlink_to(target.resolve())
+        try:
+            os.link(target, link)
+        except OSError:
+            shutil.copyfile(target, link)
 
 
 def open_bot(dataset: Path, settings: Settings, embedder: Any = None,

@@ -53,6 +53,7 @@ class Parts:
     upload_notice: Any
     uploaded: Any
     remove_btn: Any
+    cancel_upload: Any
 
 
 def startup(request: gr.Request | None = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -161,9 +162,14 @@ def wire(demo: gr.Blocks, p: Parts, respond: Callable[..., Any], ask: Callable[.
     p.transcript.change(speakers_for, [p.transcript, p.speaker], p.speaker, api_visibility="private")
     p.clear_btn.click(clear, None, outputs, **private)
     filters = [p.upload_notice, p.status, p.transcript, p.speaker]
-    p.upload.upload(uploads.add_transcript, p.upload, [*filters, p.upload], api_name="upload",
-                    api_visibility="private", **indexing).then(
+    # Cancel shows at once, before the upload waits for its turn, and sets the flag the bot checks
+    # between batches of passages: the handler then says what was (not) done, and Cancel goes.
+    p.upload.upload(uploads.begin_upload, None, p.cancel_upload, **private).then(
+        uploads.add_transcript, p.upload, [*filters, p.upload], api_name="upload",
+        api_visibility="private", show_progress_on=p.upload, **indexing).then(
+        uploads.end_upload, None, p.cancel_upload, **private).then(
         uploads.list_uploads, None, p.uploaded, api_visibility="private")
+    p.cancel_upload.click(uploads.cancel_upload, None, p.upload_notice, **private)
     p.remove_btn.click(uploads.remove_upload, [p.uploaded, p.transcript], [*filters, p.uploaded],
                        api_visibility="private", **indexing)
     gr.api(uploads.add_transcript_api, api_name="add_transcript", **indexing)
@@ -177,6 +183,7 @@ def wire(demo: gr.Blocks, p: Parts, respond: Callable[..., Any], ask: Callable[.
     loaded = demo.load(startup, None, [p.status, p.transcript, p.speaker, p.question, p.pending, p.notice],
                        api_visibility="private", show_progress="hidden")
     loaded.then(uploads.list_uploads, None, p.uploaded, api_visibility="private")
+    loaded.then(uploads.upload_box, None, p.upload, **private)
     loaded.then(ask_pending, [p.pending, p.chat, p.transcript, p.speaker, p.top_k], outputs,
                 api_visibility="private", **asking)
     loaded.then(examples_for, [p.transcript, p.speaker], p.example_buttons, api_visibility="private",

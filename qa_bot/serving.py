@@ -58,6 +58,8 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     # gradio's own lines say "set `share=True` in `launch()`": quiet, and ours names --share instead
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("quiet", True)
+    # gradio refuses a file past max_file_bytes before storing it (its own 413 message); a smaller
+    # one past the upload cap (max_upload_mb) is refused by the bot, with words naming that setting.
     launched = app.launch(server_name=host, server_port=port, share=share, auth=auth,
                           css=ui.CSS + first_run.CSS + links.CSS, theme=gr.themes.Soft(),
                           max_file_size=settings.max_file_bytes, prevent_thread_lock=True,

@@ -250,14 +250,16 @@ def corpus_files(corpus: Path) -> list[Path]:
     """The transcript files under a corpus folder, sorted, sidecars and hidden files left out."""
     if not corpus.is_dir():
         raise TranscriptError(corpus, "corpus folder not found")
-    files = []
+    root, files = corpus.resolve(), []
     for path in sorted(corpus.rglob("*")):
-        rel = path.relative_to(corpus)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+        if (not path.is_file() or any(part.startswith(".") for part in path.relative_to(corpus).parts)
+                or path.name.endswith(META_SUFFIX) or path.suffix.lower() not in EXTENSIONS
+                or path.name.lower() in {"readme.md", "license", "license.txt"}):
             continue
-        if path.name.endswith(META_SUFFIX) or path.name.lower() in {"readme.md", "license", "license.txt"}:
-            continue
-        if path.suffix.lower() in EXTENSIONS:
+        # A symlink out of the folder is not followed: the corpus must not serve any file it names.
+        if not (target := path.resolve()).is_relative_to(root):
+            log.warning("skipped %s: a symlink to %s, outside %s; not followed", path, target, corpus)
+        else:
             files.append(path)
     return files
 

@@ -1,12 +1,18 @@
 """The page's and the HTTP API's handlers that add and remove transcripts.
 
-A rejected file or a failed removal changes nothing: the page shows a notice (a bug is logged
-with its traceback and the page stays usable), the API raises a one-line error.
+A rejected file, a cancelled upload or a failed removal changes nothing: the page shows a notice
+(a bug is logged with its traceback and the page stays usable), the API raises a one-line error.
+
+An upload being indexed can be cancelled from its page: dropping a file gives the page's session
+a cancel flag (``begin_upload``) that its Cancel button sets (``cancel_upload``); the bot checks
+it between batches of passages. The flag is made before the upload waits for its turn, so a
+Cancel pressed while another upload is indexed is not lost.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +21,50 @@ from gradio.data_classes import FileDataDict
 
 from . import page_state as state
 from . import ui, uploads_page, web_api
-from .errors import QaBotError
+from .config import Settings
+from .errors import Cancelled, QaBotError
+from .upload_progress import UploadProgress
 
 log = logging.getLogger("qa_bot.app")
 
 UPLOAD_TYPES = [".txt", ".srt", ".vtt", ".json", ".jsonl"]
+_cancels: dict[str, threading.Event] = {}  # page session -> the cancel flag of its upload
 
 
-def add_transcript(path: str | None,
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "")
+
+
+def begin_upload(request: gr.Request) -> Any:
+    """At once when a file is dropped, before it waits for its turn: its cancel flag, and Cancel shown."""
+    _cancels[_session(request)] = threading.Event()
+    return gr.Button(visible=True)
+
+
+def cancel_upload(request: gr.Request) -> Any:
+    """The Cancel button: the upload stops at its next batch of passages (the upload notice)."""
+    flag = _cancels.get(_session(request))
+    if flag is None:
+        return ui.notice_html("No upload is being indexed.", "warning")
+    flag.set()
+    return ui.notice_html("Cancelling: the upload stops at its next batch of passages, and nothing is added.",
+                          "warning")
+
+
+def end_upload() -> Any:
+    return gr.Button(visible=False)
+
+
+def upload_box() -> Any:
+    """The upload box's label with the size limit in force (set at load: it is a setting)."""
+    limit = uploads_page.limit_words(state.holder().settings or Settings.from_env())
+    return gr.File(label=f"Transcript (.txt, .srt, .vtt, .json, .jsonl; {limit})")
+
+
+def add_transcript(path: str | None, request: gr.Request | None = None,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-    """The page's upload box: parse the file, index it and make it searchable; a bad file changes nothing.
+    """The page's upload box: parse the file, index it and make it searchable; a bad or cancelled
+    file changes nothing.
 
     Returns:
         (upload notice, corpus status, transcript filter, speaker filter, the file box).
@@ -34,15 +74,24 @@ def add_transcript(path: str | None,
         return (ui.notice_html("Choose a transcript file first (.txt, .srt, .vtt, .json or .jsonl)."),
                 *unchanged)
     name = Path(path).name
+    session = _session(request)
+    cancel = _cancels.setdefault(session, threading.Event())
     try:
         bot = state.bot(progress)
-        transcript = web_api.add_file(bot, path, name, UPLOAD_TYPES, state.reporter(progress))
+        shown = UploadProgress(progress, name)
+        shown.reading()
+        transcript = web_api.add_file(bot, path, name, UPLOAD_TYPES, shown, cancel)
+    except Cancelled:
+        return ui.notice_html(uploads_page.cancelled_notice(name), "warning"), *unchanged
     except QaBotError as exc:
         return ui.notice_html(str(exc)), *unchanged
     except Exception:  # a bug: logged with its traceback; the page says so and stays usable
         log.exception("could not add %s", name)
         return (ui.notice_html(f"Could not add {name}: something went wrong; it is logged on the server."),
                 *unchanged)
+    finally:
+        if _cancels.get(session) is cancel:
+            del _cancels[session]
     speakers = ", ".join(bot.speakers(transcript.name)) or "no named speakers"
     done = (f"Added {transcript.name}: “{transcript.title}”, {len(transcript.turns)} turns ({speakers}). "
             "It is searchable now; the transcript filter is set to it.")

@@ -10,15 +10,72 @@ both. Only what is here can be removed through the bot.
 from __future__ import annotations
 
 import logging
+import threading
+import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError, TranscriptError
-from .transcripts import EXTENSIONS, Transcript, corpus_files, load_file
+from .errors import Cancelled, ConfigError, TranscriptError
+from .transcripts import EXTENSIONS, META_SUFFIX, Transcript, corpus_files, load_file
 
 log = logging.getLogger(__name__)
 UPLOADS_SUBDIR = "uploads"
+MAX_NAME_BYTES = 200  # file names past this fail on common file systems once ".upload" is added
+Progress = Callable[[int, int, str], None]
+
+
+def check_name(filename: str) -> str:
+    """The name an added transcript is saved under, or TranscriptError: a plain file name (no
+    folders, no control characters, not hidden, not too long) with a transcript's extension."""
+    name = filename
+    bad = (not name or name != Path(name).name or "\\" in name or name.startswith(".")
+           or name.endswith(META_SUFFIX)
+           or any(unicodedata.category(c).startswith("C") for c in name)
+           or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES)
+    if bad:
+        shown = filename.encode("unicode_escape").decode("ascii")[:80] or "(no name)"
+        raise TranscriptError(shown, "not an acceptable file name (a plain name, no folders)")
+    if Path(name).suffix.lower() not in EXTENSIONS:
+        raise TranscriptError(name, f"not a transcript file (use {', '.join(sorted(EXTENSIONS))})")
+    return name
+
+
+def limit_bytes(settings: Settings) -> int:
+    """The largest upload accepted: the upload cap, or the corpus files' limit when smaller (an
+    upload past that would be refused when the uploads folder is read again)."""
+    return min(int(settings.max_upload_mb * 1_000_000), settings.max_file_bytes)
+
+
+def check_size(name: str, size: int, settings: Settings) -> None:
+    """TranscriptError naming the limit and its setting when an upload of ``size`` bytes is too big.
+
+    ``max_upload_mb`` is what indexing an upload within a minute and 1 GB allows (bench/UPLOADS.md);
+    ``max_file_bytes`` bounds every transcript file, corpus files too.
+    """
+    if size > settings.max_file_bytes and settings.max_file_bytes <= settings.max_upload_mb * 1_000_000:
+        limit = settings.max_file_bytes
+        raise TranscriptError(name, f"file is larger than the {limit:,}-byte limit (QA_BOT_MAX_FILE_BYTES)")
+    if size > settings.max_upload_mb * 1_000_000:
+        raise TranscriptError(name, f"the file is {size / 1_000_000:.3g} MB, larger than the "
+                                    f"{settings.max_upload_mb:g} MB upload limit (QA_BOT_MAX_UPLOAD_MB); "
+                                    "split it, or put it in the corpus folder and run `qa-bot index`")
+
+
+def cancellable(name: str, progress: Progress | None, cancel: threading.Event | None) -> Progress:
+    """``progress`` that raises Cancelled once ``cancel`` is set: the indexer calls it between
+    batches of passages, before anything is saved, so a cancelled upload changes nothing."""
+    def step(done: int, total: int, desc: str) -> None:
+        stop_if_cancelled(name, cancel)
+        if progress is not None:
+            progress(done, total, desc)
+    return step
+
+
+def stop_if_cancelled(name: str, cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"{name}: cancelled; it was not added and nothing was changed")
 
 
 def uploads_dir(settings: Settings, corpus: Path, index_dir: Path | None) -> Path | None:

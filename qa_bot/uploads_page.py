@@ -33,5 +33,16 @@ def removed_notice(transcript: Any, corpus: object) -> str:
             f"the corpus folder {corpus} is unchanged.")
 
 
+def cancelled_notice(name: str) -> str:
+    return f"Cancelled: {name} was not added; the index and the uploads are as they were."
+
+
+def limit_words(settings: Any) -> str:
+    """The upload size limit in force, for the upload box: "up to 1 MB"."""
+    from .uploads import limit_bytes
+
+    return f"up to {limit_bytes(settings) / 1_000_000:g} MB"
+
+
 def nothing_chosen() -> str:
     return "Choose an uploaded transcript to remove first."

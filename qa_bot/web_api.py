@@ -8,6 +8,7 @@ one line: a traceback in the server's terminal is for bugs.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
@@ -15,7 +16,7 @@ from typing import Any, TypedDict
 import gradio as gr
 from gradio.data_classes import FileDataDict
 
-from .errors import QaBotError
+from .errors import Cancelled, QaBotError
 from .transcripts import Transcript
 
 log = logging.getLogger("qa_bot.app")
@@ -37,14 +38,17 @@ class Added(TypedDict):
 
 
 def add_file(bot: Any, path: str | Path, name: str, types: Sequence[str],
-             progress: Progress | None = None) -> Transcript:
-    """Add the file at ``path`` to ``bot``'s corpus as ``name``; UploadError if it is rejected."""
+             progress: Progress | None = None, cancel: threading.Event | None = None) -> Transcript:
+    """Add the file at ``path`` to ``bot``'s corpus as ``name``; UploadError if it is rejected,
+    Cancelled if ``cancel`` was set before it was indexed."""
     try:
         if Path(name).suffix.lower() not in types:
             raise QaBotError(f"{name}: not a transcript file (use {', '.join(types)})")
-        data = Path(path).read_bytes()
-        transcript: Transcript = bot.add_transcript(name, data, progress=progress)
+        transcript: Transcript = bot.add_transcript(name, Path(path).read_bytes(), progress=progress,
+                                                    cancel=cancel)
         return transcript
+    except Cancelled:
+        raise
     except QaBotError as exc:
         raise UploadError(f"Could not add {name}; nothing was changed. {exc}") from exc
     except OSError as exc:

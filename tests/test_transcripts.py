@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from qa_bot.transcripts import (
     load_corpus,
     parse,
 )
-from tests.conftest import CORPUS, INTERVIEW
+from tests.conftest import CORPUS, INTERVIEW, write_corpus
 
 
 def assert_offsets(transcript: Transcript) -> None:
@@ -273,6 +274,23 @@ def test_a_file_over_the_size_limit_is_reported(tmp_path: Path) -> None:
     loaded, errors = load_corpus(corpus, max_bytes=100)
     assert [t.name for t in loaded] == ["small.txt"]
     assert [Path(e.path).name for e in errors] == ["big.txt"]
+
+
+def test_a_symlink_out_of_the_corpus_is_skipped_with_a_warning_and_one_inside_is_read(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 13: a link must not make the corpus serve a file from elsewhere on the machine."""
+    corpus = write_corpus(tmp_path / "talks", {"alpha.txt": "Host: Fruit?\nAlice: Mangoes.\n",
+                                               "beta.txt": "Q: Why?\nA: Bread.\n"})
+    secret = write_corpus(tmp_path / "elsewhere", {"secret.txt": "Q: Password?\nA: swordfish.\n"})
+    (corpus / "outside.txt").symlink_to(secret / "secret.txt")
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "again.txt").symlink_to(corpus / "alpha.txt")
+    (corpus / "linked-dir").symlink_to(secret, target_is_directory=True)
+    with caplog.at_level(logging.WARNING, logger="qa_bot"):
+        loaded, errors = load_corpus(corpus)
+    assert sorted(t.name for t in loaded) == ["alpha.txt", "beta.txt", "sub/again.txt"]
+    assert errors == [] and not any("swordfish" in t.text for t in loaded)
+    assert "outside.txt" in caplog.text and "not followed" in caplog.text
 
 
 def test_a_missing_corpus_folder_is_an_error(tmp_path: Path) -> None:
