@@ -63,6 +63,9 @@ class Settings:
     # folder outside the corpus folder, so a checkout's corpus/ stays as committed and an upload
     # can be removed again. "" means ``<index folder>/uploads`` (qa_bot/uploads.py).
     uploads: str = ""
+    # Where chunks, vectors and BM25 live (qa_bot/stores/): "" for the embedded FAISS + bm25s,
+    # "milvus-lite:PATH" (or PATH.db) for milvus-lite, "milvus://HOST:PORT" for a Milvus server.
+    store: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -115,6 +118,10 @@ class Settings:
         if self.device not in {"cpu", "cuda", "mps"} and not self.device.startswith("cuda:"):
             raise ConfigError(f"{_named('device')}: must be cpu, cuda, cuda:N or mps, "
                               f"got {self.device!r}")
+        if self.store not in ("", "faiss") and not self.store.endswith(".db") \
+                and not self.store.startswith(("milvus-lite:", "milvus://", "http://", "https://")):
+            raise ConfigError(f"{_named('store')}: expected faiss, milvus-lite:PATH, PATH.db or "
+                              f"milvus://HOST:PORT, got {self.store!r}")
         if "\0" in self.uploads or (self.uploads and Path(self.uploads).exists()
                                     and not Path(self.uploads).is_dir()):
             raise ConfigError(f"{_named('uploads')}: {self.uploads!r} is not a folder")
