@@ -205,8 +205,9 @@ def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) ->
     started = time.perf_counter()
     retriever = Retriever(index, Settings())
     out["retriever_init_s"] = time.perf_counter() - started
-    retriever._lexical = lexical
-    retriever._context = (context, np.arange(n, dtype=np.int64))
+    store = retriever.store  # the FAISS store: hand it the BM25 indexes built (and timed) above
+    store._chunk_bm25 = lexical  # type: ignore[attr-defined]
+    store._context_bm25 = (context, np.arange(n, dtype=np.int64))  # type: ignore[attr-defined]
     rng = np.random.default_rng(n)
     asked = [" ".join(texts[i].split()[:6]) for i in rng.choice(n, 30)]
     times, scoped = [], []

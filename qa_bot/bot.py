@@ -17,6 +17,8 @@ from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
 from .retrieval import Retriever
+from .stores.base import Store
+from .stores.sync import store_for
 from .transcripts import (
     META_SUFFIX,
     NARRATION,
@@ -68,6 +70,7 @@ class QaBot:
         self._refresh_lock = threading.RLock()  # one refresh or addition at a time
         self._index: index_mod.Index | None = None
         self._retriever: Retriever | None = None
+        self._store: Store | None = None  # a Milvus store, kept open across refreshes
         self._speakers: dict[str | None, list[str]] = {}  # per transcript scope, for this index
 
     @classmethod
@@ -110,7 +113,8 @@ class QaBot:
             index, report = index_mod.sync(transcripts, self.index_dir, self.embedder,
                                            self.settings, progress, save)
             by_name = {t.name: t for t in transcripts}
-            retriever = Retriever(index, self.settings, by_name)
+            self._store = store_for(self.settings.store, self._store, index, by_name)
+            retriever = Retriever(index, self.settings, by_name, self._store)
             # Here, while questions are still answered by the old retriever, rather than on the
             # first question after a load or an upload.
             retriever.prepare()

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--uploads", type=Path, default=None,
                         help="folder of transcripts added through the app, searched too "
                              "(env QA_BOT_UPLOADS; default: INDEX/uploads)")
+    common.add_argument("--store", default=None,
+                        help="where chunks and vectors are searched: faiss (default), "
+                             "milvus-lite:PATH or milvus://HOST:PORT (env QA_BOT_STORE)")
     common.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser = argparse.ArgumentParser(prog="qa-bot", description=(
@@ -47,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--jsonl", action="store_true",
                      help='batch: read {"question", "transcript"?, "top_k"?} lines from stdin, '
                           "write one result a line")
+    mig = sub.add_parser("migrate", parents=[common],
+                         help="copy a saved index into a store, re-embedding nothing")
+    mig.add_argument("--from", dest="source", type=Path, required=True, help="the index folder")
+    mig.add_argument("--to", dest="target", required=True, help="milvus-lite:PATH or milvus://HOST:PORT")
     ev = sub.add_parser("eval", parents=[common], help="measure retrieval on an evaluation set")
     ev.add_argument("dataset", type=Path, nargs="+",
                     help="folder(s) with transcripts/ and questions.jsonl; one report for all")
@@ -77,7 +84,8 @@ def _open(args: argparse.Namespace) -> Any:
     from .config import Settings
 
     uploads = getattr(args, "uploads", None)
-    settings = Settings.from_env(model=args.model, uploads=str(uploads) if uploads else None)
+    settings = Settings.from_env(model=args.model, uploads=str(uploads) if uploads else None,
+                                 store=args.store)
     # A skipped file is shown once, as the "warning: skipped FILE:LINE: ..." line below, not
     # also as a log record (unless --verbose asks for every log record).
     parse_log = logging.getLogger("qa_bot.transcripts")
@@ -173,6 +181,29 @@ def _ask(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Copy the index of ``--from`` into the store ``--to``; the corpus's transcripts, when they
+    parse, give each chunk's turn in context for the lexical context signal."""
+    from . import index as index_mod
+    from .stores.milvus_store import MilvusStore
+    from .stores.sync import mirror
+    from .transcripts import load_corpus
+
+    saved = index_mod.load(args.source)
+    if saved is None:
+        raise QaBotError(f"migrate: no usable index in {args.source}")
+    transcripts = {t.name: t for t in load_corpus(args.corpus)[0]} if args.corpus.is_dir() else {}
+    store = MilvusStore(args.target, int(saved.manifest["dimension"]))
+    try:
+        done = mirror(store, saved, transcripts)
+    finally:
+        store.close()
+    stdout.write(terminal_safe(f"{len(saved.chunks)} chunks of {len(saved.manifest['transcripts'])} "
+                               f"transcripts in {args.target}: replaced {len(done['replaced'])}, "
+                               f"deleted {len(done['deleted'])}") + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
          stdout: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -192,6 +223,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
             return 1 if bot.errors else 0
         if args.command == "ask":
             return _ask(args, stdin, stdout)
+        if args.command == "migrate":
+            return _migrate(args, stdout)
         if args.command == "eval":
             from .evaluation import main as eval_main
 

@@ -71,6 +71,9 @@ class Settings:
     # Seconds a write of the index waits for another process writing the same index folder (a
     # second ``qa-bot index``, the app) before it gives up with an error (qa_bot/index_lock.py).
     lock_timeout: float = 600.0
+    # Where chunks, vectors and BM25 live (qa_bot/stores/): "" for the embedded FAISS + bm25s,
+    # "milvus-lite:PATH" (or PATH.db) for milvus-lite, "milvus://HOST:PORT" for a Milvus server.
+    store: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -123,6 +126,10 @@ class Settings:
         if self.device not in {"cpu", "cuda", "mps"} and not self.device.startswith("cuda:"):
             raise ConfigError(f"{_named('device')}: must be cpu, cuda, cuda:N or mps, "
                               f"got {self.device!r}")
+        if self.store not in ("", "faiss") and not self.store.endswith(".db") \
+                and not self.store.startswith(("milvus-lite:", "milvus://", "http://", "https://")):
+            raise ConfigError(f"{_named('store')}: expected faiss, milvus-lite:PATH, PATH.db or "
+                              f"milvus://HOST:PORT, got {self.store!r}")
         if "\0" in self.uploads or (self.uploads and Path(self.uploads).exists()
                                     and not Path(self.uploads).is_dir()):
             raise ConfigError(f"{_named('uploads')}: {self.uploads!r} is not a folder")

@@ -64,9 +64,13 @@ class GroupedBM25:
         tok = self.tokenizer
         stop = set(tok.stopwords or ())
         stems = {tok.stemmer(w) for w in tok.splitter(question.lower()) if w not in stop}
-        known = sorted({tok.stem_to_sid[s] for s in stems if s in tok.stem_to_sid}
-                       - {self.empty})
-        return [t for t in known if t < self.tf.shape[1]], len(stems) - len(known)
+        known = {s: tok.stem_to_sid[s] for s in stems if s in tok.stem_to_sid}
+        known = {s: t for s, t in known.items() if t != self.empty}
+        # In the order of the stems, not of their ids: the ids depend on what else was indexed,
+        # and summing in the same order makes a transcript's scores the same to the last bit
+        # whether it is indexed alone (the Milvus store) or with others (the FAISS store).
+        terms = [known[s] for s in sorted(known)]
+        return [t for t in terms if t < self.tf.shape[1]], len(stems) - len(known)
 
     def idf(self, term: int) -> np.ndarray:
         """The term's IDF in every group."""
@@ -80,10 +84,12 @@ class GroupedBM25:
         terms, unknown = self.question_terms(question)
         if not terms or not self.size:
             return out
-        total = unknown * np.log(1 + (self.n + 0.5) / 0.5)
+        # In float64, where these sums of float32 IDFs are exact, so that a word the group lacks
+        # weighs the same to the last bit whether other groups know it (a term here) or not.
+        total = unknown * np.log(1 + (self.n + 0.5) / 0.5).astype(np.float64)
         for term in terms:
             idf = self.idf(term)
-            total += idf
+            total += idf.astype(np.float64)
             lo, hi = self.tf.indptr[term], self.tf.indptr[term + 1]
             docs, counts = self.tf.indices[lo:hi], self.tf.data[lo:hi]
             out[docs] += idf[self.group[docs]] * counts * (K1 + 1) / (counts + self.norm[docs])

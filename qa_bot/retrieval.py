@@ -38,9 +38,10 @@ import numpy as np
 
 from . import ranker as ranker_mod
 from .config import Settings
-from .index import CONTEXT, Index, context_text, embed_text
-from .lexical import GroupedBM25
+from .index import CONTEXT, Index
 from .ranker import FEATURES, Ranker
+from .stores.base import Scope, Store, chunk_id
+from .stores.faiss_store import FaissStore
 from .transcripts import NARRATION, QUESTION
 
 if TYPE_CHECKING:
@@ -113,15 +114,22 @@ class Retriever:
         settings: which ranker, and the multipliers of its weights.
         transcripts: the parsed transcripts by name, for the context signals and turn lengths
             (without them a chunk stands for its turn).
+        store: where dense and lexical candidates, chunk vectors and BM25 scores come from
+            (default: the embedded FAISS store over ``index``).
     """
 
     def __init__(self, index: Index, settings: Settings,
-                 transcripts: Mapping[str, Transcript] | None = None) -> None:
+                 transcripts: Mapping[str, Transcript] | None = None, store: Store | None = None) -> None:
         self.index = index
+        self.store: Store = store or FaissStore.from_index(index, transcripts)
         self.transcripts = transcripts or {}
         self.settings = settings
         self.ranker = self._ranker(settings)
         chunks = index.chunks
+        # Stable ids (the store's) of the rows the arrays below are indexed by.
+        self.ids = [chunk_id(name, r - lo) for name, e in index.manifest["transcripts"].items()
+                    for lo, hi in [e["chunks"]] for r in range(lo, hi)]
+        self.row_of = {cid: r for r, cid in enumerate(self.ids)}
         key_row = {(k.transcript, k.turn, k.kind == CONTEXT): i for i, k in enumerate(index.turn_keys)}
         is_question = np.array([k.kind == QUESTION for k in index.turn_keys], dtype=bool)
         self.question_rows = np.flatnonzero(is_question)
@@ -145,8 +153,6 @@ class Retriever:
         self.narration = np.array([c.kind == NARRATION for c in chunks], dtype=np.float64)
         self.asking = np.array([c.kind == QUESTION for c in chunks], dtype=bool)
         self.asks = np.array([self._answered(c.transcript, c.turn) for c in chunks], dtype=np.float64)
-        self._lexical: GroupedBM25 | None = None
-        self._context: tuple[GroupedBM25, np.ndarray] | None = None
 
     @staticmethod
     def _ranker(settings: Settings) -> Ranker:
@@ -177,35 +183,10 @@ class Retriever:
         return other
 
     def prepare(self) -> None:
-        """Build the BM25 indexes now, not at the first question (a minute at a million chunks)."""
-        _ = self.lexical
-        self._context_lexical()
-
-    @property
-    def lexical(self) -> GroupedBM25:
-        if self._lexical is None:
-            chunks = self.index.chunks
-            self._lexical = GroupedBM25([embed_text(c.speaker, c.text) for c in chunks],
-                                        [c.transcript for c in chunks])
-        return self._lexical
-
-    def _context_lexical(self) -> tuple[GroupedBM25, np.ndarray]:
-        """BM25 over each chunk's turn with its neighbours, and the document of each chunk."""
-        if self._context is None:
-            docs: list[str] = []
-            groups: list[str] = []
-            doc_of: dict[tuple[str, int], int] = {}
-            for c in self.index.chunks:
-                if (c.transcript, c.turn) in doc_of:
-                    continue
-                transcript = self.transcripts.get(c.transcript)
-                doc_of[(c.transcript, c.turn)] = len(docs)
-                docs.append(context_text(transcript, c.turn) if transcript is not None
-                            else embed_text(c.speaker, c.text))
-                groups.append(c.transcript)
-            rows = np.array([doc_of[(c.transcript, c.turn)] for c in self.index.chunks], np.int64)
-            self._context = (GroupedBM25(docs, groups), rows)
-        return self._context
+        """Build the store's lexical indexes now, not at the first question."""
+        prepare = getattr(self.store, "prepare", None)
+        if prepare is not None:
+            prepare()
 
     def scope(self, transcript: str | None = None, speaker: str | None = None,
               asking: bool = True) -> np.ndarray | None:
@@ -225,15 +206,11 @@ class Retriever:
             mask &= self.speakers == speaker.casefold()
         return mask
 
-    def features(self, rows: np.ndarray, query: np.ndarray, question: str,
-                 lexical: np.ndarray | None = None, context: np.ndarray | None = None
-                 ) -> np.ndarray:
-        """The (len(rows), len(FEATURES)) signals of some chunks for one question."""
-        if lexical is None:
-            lexical = self.lexical.scores(question)
-        if context is None:
-            index, doc_of = self._context_lexical()
-            context = index.scores(question)[doc_of]
+    def features(self, rows: np.ndarray, query: np.ndarray, question: str) -> np.ndarray:
+        """The (len(rows), len(FEATURES)) signals of some chunks for one question; their
+        vectors and BM25 scores come from the store."""
+        ids = [self.ids[r] for r in rows]
+        _, chunk_vectors = self.store.fetch(ids)
         vectors = self.index.turn_vectors
         ctx_rows = self.context_of[rows]
         ctx = np.zeros(ctx_rows.shape, dtype=np.float64)
@@ -247,11 +224,12 @@ class Retriever:
             q_scores[q_pos >= 0] = self.question_vectors[q_pos[q_pos >= 0]] @ query
         out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
         columns = {
-            "dense": self.index.chunk_vectors.reconstruct_batch(rows) @ query,
+            "dense": chunk_vectors @ query if len(rows) else np.zeros(0),
             "context": ctx[:, 0],
             "neighbours": ctx[:, 1:].sum(axis=1) / np.maximum(sides, 1),
             "question": q_scores, "has_question": (q_pos >= 0).astype(np.float64),
-            "lexical": lexical[rows], "lexical_context": context[rows],
+            "lexical": self.store.lexical_scores(question, ids, "chunk"),
+            "lexical_context": self.store.lexical_scores(question, ids, "context"),
             "brevity": self.brief[rows], "narration": self.narration[rows],
             "asks": self.asks[rows],
         }
@@ -277,19 +255,18 @@ class Retriever:
             Hits sorted by falling relevance, ties by row.
         """
         n = len(self.index.chunks)
-        mask = self.scope(transcript, speaker, asking=bool(ASKING.search(question)))
+        asking = bool(ASKING.search(question))
+        mask = self.scope(transcript, speaker, asking=asking)
         if n == 0 or (mask is not None and not mask.any()):
             return []
-        lexical = self.lexical.scores(question)
-        index, doc_of = self._context_lexical()
-        context = index.scores(question)[doc_of]
         if exhaustive:
             rows = np.arange(n, dtype=np.int64)
         else:
-            candidates = set(self._dense_candidates(query, mask))
-            for scores in (lexical, context):
-                scoped = scores if mask is None else np.where(mask, scores, 0.0)
-                candidates.update(r for r, v in semantic_search_scores(scoped, CANDIDATES) if v > 0)
+            where = Scope(transcript, speaker, asking)
+            hits = self.store.dense(query, CANDIDATES, where)
+            for field in ("chunk", "context"):
+                hits += self.store.lexical(question, CANDIDATES, where, field)
+            candidates = {self.row_of[h.id] for h in hits}
             if len(self.question_vectors):
                 for q_pos, _ in semantic_search_scores(self.question_vectors @ query, TOP_QUESTIONS):
                     candidates.update(self.answers_to.get(q_pos, ()))
@@ -298,20 +275,8 @@ class Retriever:
             rows = rows[mask[rows]]
         if len(rows) == 0:
             return []
-        features = self.features(rows, query, question, lexical, context)
+        features = self.features(rows, query, question)
         relevance = self.ranker.relevance(features)
         order = sorted(range(len(rows)), key=lambda i: (-relevance[i], rows[i]))[:top_k]
         return [Hit(int(rows[i]), float(relevance[i]), float(relevance[i]),
                     dict(zip(FEATURES, features[i].tolist(), strict=True))) for i in order]
-
-    def _dense_candidates(self, query: np.ndarray, mask: np.ndarray | None) -> list[int]:
-        import faiss
-
-        index = self.index.chunk_vectors
-        k = min(CANDIDATES, index.ntotal)
-        params = None
-        if mask is not None:
-            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        _, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        return [int(i) for i in ids[0] if i >= 0]

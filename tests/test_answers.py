@@ -492,11 +492,12 @@ def test_a_short_turn_is_quoted_whole_and_a_long_one_by_its_best_sentences(tmp_p
 
 def test_the_word_indexes_are_built_when_the_bot_loads_not_at_the_first_question(bot):
     retriever = bot.retriever()
-    assert retriever._lexical is not None and retriever._context is not None
-    lexical = retriever._lexical
+    store = retriever.store  # the embedded FAISS store keeps the BM25 indexes
+    assert store._chunk_bm25 is not None and store._context_bm25 is not None
+    lexical = store._chunk_bm25
     bot.ask("Where does she live?")
-    assert bot.retriever()._lexical is lexical  # the question reused it
+    assert bot.retriever().store._chunk_bm25 is lexical  # the question reused it
     # Other fusion weights (the evaluation's modes) share the indexes rather than rebuild them.
     other = bot.retriever(Settings(weight_dense=0.0))
-    assert other.settings.weight_dense == 0.0 and other._lexical is lexical
-    assert other._context is retriever._context and bot.retriever().settings == bot.settings
+    assert other.settings.weight_dense == 0.0 and other.store._chunk_bm25 is lexical
+    assert other.store._context_bm25 is store._context_bm25 and bot.retriever().settings == bot.settings

@@ -196,10 +196,11 @@ def test_lexical_only_ranks_the_chunk_with_the_rare_word_first():
 
 def test_lexical_scores_are_zero_for_unknown_words(small):
     index, retriever = small
-    scores = retriever.lexical.scores("xylophone quasar")
+    ids = retriever.ids
+    scores = retriever.store.lexical_scores("xylophone quasar", ids)
     assert scores.shape == (len(index.chunks),)
     assert not scores.any()
-    scores = retriever.lexical.scores("mangoes")
+    scores = retriever.store.lexical_scores("mangoes", ids)
     assert np.count_nonzero(scores) == 1
     assert "mangoes" in index.chunks[int(np.argmax(scores))].text
 

@@ -17,6 +17,7 @@ from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.errors import TranscriptError
+from qa_bot.stores.base import Scope
 
 ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
 CRANES = "Interviewer: Where do cranes winter?\nMara: In the marshes of southern Spain, by the lagoons.\n"
@@ -79,7 +80,7 @@ def test_removing_an_upload_deletes_its_file_and_its_passages_and_embeds_nothing
         np.testing.assert_array_equal(now[1], cv)
         np.testing.assert_array_equal(now[3], tv)
     # BM25 has forgotten its words, and no question finds it
-    assert not bot.retriever().lexical.scores("zeppelins hydrogen engines Otto").any()
+    assert not bot.retriever().store.lexical("zeppelins hydrogen engines Otto", 10, Scope())
     result = bot.ask("How do zeppelins fly? Hydrogen lifts them.", top_k=10)
     assert "zeppelins.txt" not in {a.transcript for a in result.answers}
     assert bot.ask("Where do cranes winter?").top.transcript == "cranes.txt"

@@ -1,0 +1,1 @@
+"""Stores: where chunks, vectors and lexical indexes live (``base.py``), one backend a file."""
