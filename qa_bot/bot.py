@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,15 +29,6 @@ from .transcripts import (
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
 MAX_LISTED = 20  # known speakers named in an error; a corpus can have hundreds
-_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI terminal escapes
-
-
-def _clean_question(text: str) -> str:
-    """The question without terminal escapes and control or format characters (NUL, zero-width
-    spaces, direction marks), which are noise pasted in with it; white space collapsed."""
-    text = _ESCAPE.sub(" ", text)
-    text = "".join(c for c in text if unicodedata.category(c) not in {"Cc", "Cf", "Cs"} or c.isspace())
-    return " ".join(text.split())
 
 
 def default_index_dir(corpus: Path) -> Path:
@@ -277,18 +266,9 @@ class QaBot:
             QuestionError: the question is empty or too long, or the scope (transcript or
                 speaker) is unknown; the message lists the known ones.
         """
-        text = inputs.question_text(question)
+        text = inputs.question(question, self.settings.max_question_chars)
         top_k = inputs.top_k(top_k, self.settings.top_k)
         transcript, speaker = inputs.scope("transcript", transcript), inputs.scope("speaker", speaker)
-        if not text:
-            raise QuestionError("question: it is empty")
-        if len(text) > self.settings.max_question_chars:
-            limit = self.settings.max_question_chars
-            raise QuestionError(f"question: longer than {limit:,} characters; "
-                                f"shorten it to {limit:,} characters")
-        text = _clean_question(text)
-        if not any(c.isalnum() for c in text):
-            raise QuestionError("question: it has no words to search for")
         with self._lock:
             scope = self.resolve_transcript(transcript)
             retriever, index, transcripts = self._retriever, self.index, self.transcripts

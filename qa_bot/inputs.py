@@ -9,11 +9,14 @@ inside, nor silently turned into something else (``True`` is not 1, ``3.7`` is n
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from typing import Any
 
 from .errors import QuestionError
 
 MAX_TOP_K = 50
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI terminal escapes
 
 
 def _type_name(value: Any) -> str:
@@ -27,6 +30,24 @@ def question_text(value: Any) -> str:
     if not isinstance(value, str):
         raise QuestionError(f"question: must be text, got {_type_name(value)}")
     return " ".join(value.split())
+
+
+def question(value: Any, max_chars: int) -> str:
+    """The question to search for: text of at most ``max_chars`` characters, with terminal escapes
+    and control or format characters (NUL, zero-width spaces, direction marks) taken out as noise
+    pasted in with it, and its white space collapsed; QuestionError when nothing is left to search."""
+    text = question_text(value)
+    if not text:
+        raise QuestionError("question: it is empty")
+    if len(text) > max_chars:
+        raise QuestionError(f"question: longer than {max_chars:,} characters; "
+                            f"shorten it to {max_chars:,} characters")
+    text = _ESCAPE.sub(" ", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in {"Cc", "Cf", "Cs"} or c.isspace())
+    text = " ".join(text.split())
+    if not any(c.isalnum() for c in text):
+        raise QuestionError("question: it has no words to search for")
+    return text
 
 
 def top_k(value: Any, default: int) -> int:
