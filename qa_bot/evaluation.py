@@ -170,7 +170,8 @@ def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
     format, interviewee and interviewer are part of the dataset. A text transcript without one
     gets a sidecar fixing the format to "labelled"; any other (.srt, .vtt, .json, .jsonl) is read
     as its extension says."""
-    from .transcripts import EXTENSIONS, META_SUFFIX, detect_format
+    from .parsers.base import META_SUFFIX
+    from .parsers.detect import EXTENSIONS, detect_format
 
     source = dataset / "transcripts"
     if not source.is_dir():

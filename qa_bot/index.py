@@ -25,7 +25,7 @@ from .index_store import Index as Index
 from .index_store import TurnKey as TurnKey
 from .index_store import load as load
 from .index_store import write as write
-from .transcripts import QUESTION, Transcript
+from .parsers.base import QUESTION, Transcript
 from .vectors import ChunkVectors, chunk_index
 
 # Re-exported, as ChunkVectors and chunk_index are by the line above: bench/ and tests import them

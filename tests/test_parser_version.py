@@ -18,7 +18,7 @@ from conftest import ROOT, write_corpus
 from qa_bot.chunking import chunk_transcript
 from qa_bot.config import Settings
 from qa_bot.index import PARSER_VERSION, unit_keys
-from qa_bot.transcripts import load_corpus
+from qa_bot.parsers.corpus import load_corpus
 
 # The digest of the samples' turns and chunks at each parser version. When the test fails:
 # if the change to the output is meant, bump PARSER_VERSION in qa_bot/index.py and record the
@@ -79,18 +79,18 @@ def test_the_parser_output_is_the_one_recorded_for_its_version(tmp_path):
 
 def test_the_digest_sees_a_change_of_any_turn(tmp_path, monkeypatch):
     """The guard can fail: a parser that moves one turn's end by a character changes the digest."""
-    from qa_bot import transcripts
+    from qa_bot.parsers import corpus
 
     folder = samples(tmp_path)
     before = output_digest(folder)
-    real = transcripts.parse
+    real = corpus.parse
 
     def shifted(*args, **kwargs):
         t = real(*args, **kwargs)
         first, *rest = t.turns
         return replace(t, turns=(replace(first, end=first.end - 1), *rest))
 
-    monkeypatch.setattr(transcripts, "parse", shifted)
+    monkeypatch.setattr(corpus, "parse", shifted)
     assert output_digest(folder) != before
 
 
