@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         if args.command == "migrate":
             return _migrate(args, stdout)
         if args.command == "eval":
-            from .evaluation import main as eval_main
+            from .report import main as eval_main
 
             return eval_main(args, stdout)
     except QaBotError as exc:
