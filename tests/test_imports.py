@@ -162,3 +162,19 @@ def test_no_file_in_the_package_is_over_300_lines() -> None:
                for path in PACKAGE.rglob("*.py")}
     over = {name: n for name, n in sorted(lengths.items()) if n > MAX_LINES}
     assert not over, f"over {MAX_LINES} lines: " + ", ".join(f"{name} ({n})" for name, n in over.items())
+
+
+# qa_bot/parsers/ in layers: a module imports only from the layers before its own (and
+# qa_bot.errors), never the chunker or anything else built on the turns.
+PARSER_LAYERS = (("base",), ("lines", "sentences"), ("structure",),
+                 ("prose", "labelled", "subtitles", "json_turns"), ("detect",), ("corpus",))
+
+
+def test_the_parsers_import_only_the_layers_before_their_own() -> None:
+    graph = import_graph()
+    layer_of = {f"qa_bot.parsers.{m}": n for n, layer in enumerate(PARSER_LAYERS) for m in layer}
+    inside = {name for name in graph if name.startswith("qa_bot.parsers.")}
+    assert inside == set(layer_of), "every parsers/ module has a layer in PARSER_LAYERS"
+    wrong = [f"{name} imports {dep}" for name in sorted(inside) for dep in sorted(graph[name])
+             if dep != "qa_bot.errors" and layer_of.get(dep, len(PARSER_LAYERS)) >= layer_of[name]]
+    assert not wrong, "\n".join(wrong)
