@@ -131,7 +131,7 @@ def indexing(corpus: Path, stock: Any, reps: int) -> dict[str, Any]:
     from qa_bot.config import Settings
     from qa_bot.embedding import SentenceTransformerEmbedder
     from qa_bot.index import _turn_units, embed_text
-    from qa_bot.transcripts import load_corpus
+    from qa_bot.parsers.corpus import load_corpus
 
     settings = Settings()
     transcripts, _ = load_corpus(corpus, settings.max_file_bytes)

@@ -10,8 +10,8 @@ from typing import Any
 
 from .chunking import Chunk
 from .index import Index
+from .parsers.base import Transcript, Turn
 from .retrieval import Hit
-from .transcripts import Transcript, Turn
 
 log = logging.getLogger(__name__)
 

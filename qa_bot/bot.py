@@ -14,17 +14,11 @@ from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
+from .parsers.base import META_SUFFIX, NARRATION, SPEECH, Transcript
+from .parsers.corpus import load_corpus, load_file
 from .retrieval import Retriever
 from .stores.base import Store
 from .stores.sync import store_for
-from .transcripts import (
-    META_SUFFIX,
-    NARRATION,
-    SPEECH,
-    Transcript,
-    load_corpus,
-    load_file,
-)
 
 log = logging.getLogger(__name__)
 INDEX_SUBDIR = ".qa_bot-index"
@@ -140,7 +134,7 @@ class QaBot:
                 name (or stem) already; nothing was written.
             Cancelled: ``cancel`` was set before the index was saved; nothing was changed.
         """
-        from .transcripts import parse
+        from .parsers.corpus import parse
 
         name = uploads.check_name(filename)
         uploads.check_size(name, len(data), self.settings)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from .config import DEFAULT_CORPUS
 from .errors import QaBotError
-from .transcripts import load_json
+from .parsers.base import load_json
 
 log = logging.getLogger("qa_bot")
 
@@ -88,7 +88,7 @@ def _open(args: argparse.Namespace) -> Any:
                                  store=args.store)
     # A skipped file is shown once, as the "warning: skipped FILE:LINE: ..." line below, not
     # also as a log record (unless --verbose asks for every log record).
-    parse_log = logging.getLogger("qa_bot.transcripts")
+    parse_log = logging.getLogger("qa_bot.parsers")
     level = parse_log.level
     if not args.verbose:
         parse_log.setLevel(logging.ERROR)
@@ -185,9 +185,9 @@ def _migrate(args: argparse.Namespace, stdout: TextIO) -> int:
     """Copy the index of ``--from`` into the store ``--to``; the corpus's transcripts, when they
     parse, give each chunk's turn in context for the lexical context signal."""
     from . import index as index_mod
+    from .parsers.corpus import load_corpus
     from .stores.milvus_store import MilvusStore
     from .stores.sync import mirror
-    from .transcripts import load_corpus
 
     saved = index_mod.load(args.source)
     if saved is None:
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         if args.command == "migrate":
             return _migrate(args, stdout)
         if args.command == "eval":
-            from .evaluation import main as eval_main
+            from .report import main as eval_main
 
             return eval_main(args, stdout)
     except QaBotError as exc:

@@ -2,12 +2,13 @@
 
 Backends (``QA_BOT_BACKEND``, default ``auto``):
 
-* ``auto``: passages (the index) in float32 ONNX, questions (``encode_query``) in int8 ONNX;
-  torch where ONNX Runtime is missing or cannot run the model. The float32 export gives the
-  same vectors as torch (cosine 1 - 1e-7), so an index built by either serves the other; the
-  int8 one (weights quantised per channel, dynamic) gives a question's vector at cosine 0.993
-  to float32 in a quarter of the time, within half a point of R@5 on the public eval sets
-  (bench/RESULTS.md).
+* ``auto``: float32 ONNX; torch where ONNX Runtime is missing or cannot run the model. The
+  float32 export gives the same vectors as torch (cosine 1 - 1e-7), so an index built by either
+  serves the other. ``encode_query`` offers an int8 copy for questions (weights quantised per
+  channel, dynamic: cosine 0.993 to float32 in a quarter of the time, within half a point of R@5
+  on the public eval sets, bench/RESULTS.md), but ``QaBot.ask`` embeds its question with
+  ``encode``, in float32: the latency target holds without int8, and int8 changed one of the
+  interview's answers.
 * ``onnx``: float32 ONNX for both.
 * ``onnx-int8``: int8 for both: the index records it (its vectors are not float32 vectors), and
   it cost more than a point of R@5 on QMSum, so it is not the default.

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -170,7 +169,8 @@ def corpus_view(dataset: Path) -> tuple[Path, list[str]]:
     format, interviewee and interviewer are part of the dataset. A text transcript without one
     gets a sidecar fixing the format to "labelled"; any other (.srt, .vtt, .json, .jsonl) is read
     as its extension says."""
-    from .transcripts import EXTENSIONS, META_SUFFIX, detect_format
+    from .parsers.base import META_SUFFIX
+    from .parsers.detect import EXTENSIONS, detect_format
 
     source = dataset / "transcripts"
     if not source.is_dir():
@@ -294,31 +294,3 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
                     "gold": [list(g) for g in q.gold]}, ensure_ascii=False) + "\n")
         out.append(result)
     return DatasetResult(dataset.name, len(questions), len(bot.transcripts), out, notes)
-
-
-def main(args: Any, stdout: TextIO) -> int:
-    """Entry point of ``qa-bot eval``: ``args.dataset`` is one folder or a list of them."""
-    from . import report
-
-    datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
-    settings = Settings.from_env(model=getattr(args, "model", None))
-    report.run([Path(d) for d in datasets], args.out, modes, settings, None,
-               getattr(args, "index_dir", None), args.limit, report.progress_bar(), stdout)
-    return 0
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m qa_bot.evaluation", description=__doc__.split("\n")[0])
-    parser.add_argument("dataset", type=Path, nargs="+", help="dataset folders, one report for all")
-    parser.add_argument("--out", type=Path, default=None, help="report .md file or folder")
-    parser.add_argument("--modes", default=None, help=f"comma-separated (default: {','.join(MODES)})")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    parser.add_argument("--index", type=Path, default=None, dest="index_dir", help="index cache")
-    parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a folder")
-    try:
-        sys.exit(main(parser.parse_args(), sys.stdout))
-    except QaBotError as exc:
-        sys.exit(f"qa-bot eval: error: {exc}")

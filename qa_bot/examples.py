@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, zip_longest
 from typing import Any
 
-from .structure import is_question
-from .transcripts import QUESTION, SPEECH, Transcript
+from .parsers.base import QUESTION, SPEECH, Transcript
+from .parsers.structure import is_question
 
 COUNT = 5  # buttons in the app
 MAX_CHARS = 120  # a longer question makes a poor button

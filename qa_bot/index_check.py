@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk
-from .transcripts import Transcript
+from .parsers.base import Transcript
 
 if TYPE_CHECKING:
     from .index_store import Index, TurnKey

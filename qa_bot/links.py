@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from .ui import esc
+from .escaping import esc
 
 # Markdown that could still act inside the HTML we put in a chat message: the text between our
 # tags is read as Markdown, so a transcript named "my_best_talk.txt" would turn italic.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .answers import Answer
-from .transcripts import QUESTION, Turn
+from .parsers.base import QUESTION, Turn
 
 JS = """
 const open = (pin) => {

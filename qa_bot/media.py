@@ -16,7 +16,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .transcripts import META_SUFFIX
+from .parsers.base import META_SUFFIX
 
 log = logging.getLogger(__name__)
 

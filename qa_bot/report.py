@@ -1,5 +1,5 @@
-"""The evaluation report: runs the datasets, prints markdown tables, writes the report and a
-recall@k plot (matplotlib, Agg backend)."""
+"""``qa-bot eval``'s report: runs the datasets (``evaluation.evaluate``), prints markdown tables,
+writes the report and a recall@k plot (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
@@ -180,3 +180,16 @@ def run(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settin
             stdout.write(f"per-question results: {dataset / WORKDIR / 'results.jsonl'}\n")
         stdout.write(f"report: {md_path}\nplot: {png_path}\n")
     return results
+
+
+def main(args: Any, stdout: TextIO) -> int:
+    """Entry point of ``qa-bot eval``: ``args.dataset`` is one folder or a list of them."""
+    from .config import Settings
+    from .evaluation import MODES
+
+    datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
+    settings = Settings.from_env(model=getattr(args, "model", None))
+    run([Path(d) for d in datasets], args.out, modes, settings, None,
+        getattr(args, "index_dir", None), args.limit, progress_bar(), stdout)
+    return 0

@@ -39,13 +39,13 @@ import numpy as np
 from . import ranker as ranker_mod
 from .config import Settings
 from .index import CONTEXT, Index
+from .parsers.base import NARRATION, QUESTION
 from .ranker import FEATURES, Ranker
 from .stores.base import Scope, Store, chunk_id
 from .stores.faiss_store import FaissStore
-from .transcripts import NARRATION, QUESTION
 
 if TYPE_CHECKING:
-    from .transcripts import Transcript
+    from .parsers.base import Transcript
 
 CANDIDATES = 64  # per signal; exact scores are computed for the union of candidates
 TOP_QUESTIONS = 4

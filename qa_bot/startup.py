@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .ui import esc, notice_html
+from .escaping import esc
+from .ui import notice_html
 
 PREPARING = "Preparing the model and the index (first run only)…"
 WAITING = ("Waiting for the model to load (first run only)… your question is queued and is "

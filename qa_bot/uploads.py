@@ -18,7 +18,9 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import Cancelled, ConfigError, TranscriptError
-from .transcripts import EXTENSIONS, META_SUFFIX, Transcript, corpus_files, load_file
+from .parsers.base import META_SUFFIX, Transcript
+from .parsers.corpus import corpus_files, load_file
+from .parsers.detect import EXTENSIONS
 
 log = logging.getLogger(__name__)
 UPLOADS_SUBDIR = "uploads"

@@ -17,7 +17,7 @@ import gradio as gr
 from gradio.data_classes import FileDataDict
 
 from .errors import Cancelled, QaBotError
-from .transcripts import Transcript
+from .parsers.base import Transcript
 
 log = logging.getLogger("qa_bot.app")
 

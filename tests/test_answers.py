@@ -16,8 +16,8 @@ from qa_bot import index_check
 from qa_bot.answers import Answer, Result, assemble, timestamp
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
+from qa_bot.parsers.corpus import parse
 from qa_bot.retrieval import Hit
-from qa_bot.transcripts import parse
 
 RESULT_KEYS = {"question", "no_answer", "answers"}
 ANSWER_KEYS = {"quote", "transcript", "title", "speaker", "in_reply_to", "start", "end", "line",

@@ -8,7 +8,7 @@ import re
 
 from qa_bot import ui
 from qa_bot.answers import Answer, Result
-from qa_bot.transcripts import parse
+from qa_bot.parsers.corpus import parse
 
 # Two speakers, no Interviewer/Q: label, one question only: no host is found, yet Jonas's turn
 # replies to Maria's question, and that question is what the map must draw as one.

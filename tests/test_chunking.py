@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk, chunk_transcript, sentence_spans, windows
-from qa_bot.transcripts import SPEECH, Metadata, Transcript, load_corpus, parse
+from qa_bot.chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk, chunk_transcript, windows
+from qa_bot.parsers.base import SPEECH, Metadata, Transcript
+from qa_bot.parsers.corpus import load_corpus, parse
+from qa_bot.parsers.sentences import sentence_spans
 from tests.conftest import CORPUS, INTERVIEW
 
 

@@ -10,17 +10,13 @@ import pytest
 
 from qa_bot.chunking import chunk_transcript
 from qa_bot.errors import TranscriptError
-from qa_bot.formats import (
-    parse_interview,
-    parse_json,
-    parse_jsonl,
-    parse_labelled,
-    parse_plain,
-    parse_srt,
-    parse_vtt,
-)
-from qa_bot.structure import link_replies
-from qa_bot.transcripts import NARRATION, QUESTION, SPEECH, TITLE, Metadata, Transcript, Turn, parse
+from qa_bot.parsers.base import NARRATION, QUESTION, SPEECH, TITLE, Metadata, Transcript, Turn
+from qa_bot.parsers.corpus import parse
+from qa_bot.parsers.json_turns import parse_json, parse_jsonl
+from qa_bot.parsers.labelled import parse_labelled
+from qa_bot.parsers.prose import parse_interview, parse_plain
+from qa_bot.parsers.structure import link_replies
+from qa_bot.parsers.subtitles import parse_srt, parse_vtt
 
 NO_META = Metadata()
 PATH = Path("talk.txt")
@@ -519,7 +515,7 @@ def test_link_replies_in_a_dialogue_without_an_interviewer() -> None:
 
 
 def test_a_scene_mostly_of_stage_directions_is_still_labelled():
-    from qa_bot.transcripts import detect_format
+    from qa_bot.parsers.detect import detect_format
 
     scene = ("[ Scene : a coffee house . ]\nRoss: Gunther ! Please tell me .\n"
              "Gunther: I 'm sorry . Was I not supposed to ?\n( Ross turns around . )\n[ Next clip . ]\n")

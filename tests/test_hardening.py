@@ -33,7 +33,7 @@ from qa_bot import page_state, upload_handlers
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.errors import QuestionError, TranscriptError
-from qa_bot.transcripts import parse
+from qa_bot.parsers.corpus import parse
 
 ALPHA = ("Host: What is your favourite fruit?\n"
          "Alice: I love mangoes. They are sweet and juicy.\n"

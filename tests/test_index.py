@@ -23,7 +23,7 @@ from conftest import write_corpus as make_corpus
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
-from qa_bot.transcripts import load_corpus
+from qa_bot.parsers.corpus import load_corpus
 
 ALPHA = (
     "Host: What is your favourite fruit?\n"

@@ -30,7 +30,7 @@ from qa_bot.bot import QaBot
 from qa_bot.chunking import chunk_transcript
 from qa_bot.config import Settings
 from qa_bot.errors import TranscriptError
-from qa_bot.transcripts import parse
+from qa_bot.parsers.corpus import parse
 
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="qa-bot-hypothesis-"))  # not ".hypothesis" here
 SRT = ("1\n00:00:01,000 --> 00:00:04,000\nInterviewer: How do zeppelins fly?\n\n"

@@ -22,7 +22,7 @@ import pytest
 from conftest import INTERVIEW, ROOT
 
 from qa_bot.evaluation import overlaps
-from qa_bot.transcripts import load_file
+from qa_bot.parsers.corpus import load_file
 
 pytestmark = pytest.mark.integration
 

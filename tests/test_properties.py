@@ -13,10 +13,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from qa_bot.chunking import QUOTABLE, chunk_transcript, sentence_spans, windows
+from qa_bot.chunking import QUOTABLE, chunk_transcript, windows
 from qa_bot.errors import TranscriptError
-from qa_bot.formats import parse_interview, parse_labelled, parse_plain
-from qa_bot.transcripts import Metadata, Transcript, Turn, parse
+from qa_bot.parsers.base import Metadata, Transcript, Turn
+from qa_bot.parsers.corpus import parse
+from qa_bot.parsers.labelled import parse_labelled
+from qa_bot.parsers.prose import parse_interview, parse_plain
+from qa_bot.parsers.sentences import sentence_spans
 
 # Hypothesis keeps its caches in ".hypothesis" under the folder pytest starts in, the project:
 # keep them out of it. No example database either; a failure prints its example to rerun.

@@ -10,9 +10,9 @@ from qa_bot import index as index_mod
 from qa_bot import lexical as lexical_mod
 from qa_bot import retrieval
 from qa_bot.config import Settings
+from qa_bot.parsers.corpus import parse
 from qa_bot.ranker import FEATURES
 from qa_bot.retrieval import Retriever
-from qa_bot.transcripts import parse
 
 # --- semantic_search against a brute-force answer --------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Conversation structure (structure.link_replies, _hosts, _titled) seen through transcripts.parse,
+"""Conversation structure (structure.link_replies, _hosts, _titled) seen through parsers.corpus.parse,
 the bot's answers and Retriever.asks."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from conftest import FakeEmbedder, write_corpus
 import qa_bot
 from qa_bot import index as index_mod
 from qa_bot.config import Settings
+from qa_bot.parsers.corpus import parse
 from qa_bot.retrieval import Retriever
-from qa_bot.transcripts import parse
 
 HOST, GUEST = "Anna Schmidt", "Jonas Weber"
 # (question, answer in two parts): a subtitle file splits each answer over two cues.

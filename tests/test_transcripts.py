@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot import transcripts
 from qa_bot.errors import TranscriptError
-from qa_bot.transcripts import (
+from qa_bot.parsers.base import (
     NARRATION,
     QUESTION,
     SPEECH,
@@ -18,11 +17,10 @@ from qa_bot.transcripts import (
     LineIndex,
     Metadata,
     Transcript,
-    decode,
-    detect_format,
-    load_corpus,
-    parse,
+    line_index,
 )
+from qa_bot.parsers.corpus import decode, load_corpus, parse
+from qa_bot.parsers.detect import detect_format
 from tests.conftest import CORPUS, INTERVIEW, write_corpus
 
 
@@ -401,7 +399,7 @@ def test_transcript_role_of(interview: Transcript) -> None:
 def test_line_of_matches_turn_lines(interview: Transcript) -> None:
     for turn in interview.turns:
         assert interview.line_of(turn.start) == turn.line
-    assert transcripts.line_index(interview.text) is transcripts.line_index(interview.text)
+    assert line_index(interview.text) is line_index(interview.text)
 
 
 NESTED = "[" * 100_000 + "]" * 100_000
@@ -433,14 +431,15 @@ def test_deeply_nested_brackets_in_a_text_file_are_text(tmp_path: Path) -> None:
 
 
 def test_a_parser_bug_skips_that_file_only(tmp_path: Path, monkeypatch) -> None:
-    from qa_bot import formats
+    from qa_bot.parsers import detect
+
     corpus = tmp_path / "corpus"
     write(corpus / "good.txt", "Ann: Hello.\nBob: Hi.\n")
     write(corpus / "boom.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n")
 
     def boom(*_: object) -> list:
         raise IndexError("a bug")
-    monkeypatch.setitem(formats.PARSERS, "srt", boom)
+    monkeypatch.setitem(detect.PARSERS, "srt", boom)
     loaded, errors = load_corpus(corpus)
     assert [t.name for t in loaded] == ["good.txt"]
     assert [Path(e.path).name for e in errors] == ["boom.srt"] and "IndexError" in errors[0].reason

@@ -23,7 +23,7 @@ from .base import Field, Scope, StoreHit, TranscriptPart, chunk_id, top_hits
 
 if TYPE_CHECKING:
     from ..index import Index
-    from ..transcripts import Transcript
+    from ..parsers.base import Transcript
 
 _CACHED = 4  # a question's lexical scores, kept for the features of its candidates
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..index import Index, context_text, embed_text
-from ..transcripts import Transcript
+from ..parsers.base import Transcript
 from .base import Store, TranscriptPart
 from .faiss_store import FaissStore
 

@@ -1,9 +1,9 @@
 """Conversation structure, the same for every format: the title, who interviews, which turns
 ask, and which question each turn replies to.
 
-Every parser (``formats.py``, ``subtitles.py``) finds turns and speakers; ``link_replies`` then
-reads the conversation they make, so that the same interview gives the same structure, hence the
-same answers, as prose, ``Name: text`` lines, SRT cues or JSON turns.
+Every format's parser finds turns and speakers; ``link_replies`` then reads the conversation they
+make, so that the same interview gives the same structure, hence the same answers, as prose,
+``Name: text`` lines, SRT cues or JSON turns.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .transcripts import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Turn
+from .base import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Turn
 
 # Share of a host's runs of turns that end by asking a question another speaker answers.
 HOST_SHARE = 0.6

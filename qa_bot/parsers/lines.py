@@ -1,8 +1,5 @@
 """What every format's parser shares: lines and blocks with their offsets, ``Name:`` labels and
 the speakers they name, and turns cut from spans of the decoded text.
-
-Kept apart from ``formats.py`` so that the subtitle parsers (``subtitles.py``) can use them while
-``formats.PARSERS`` lists every parser.
 """
 
 from __future__ import annotations
@@ -11,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from .transcripts import LINE_BREAK, QUESTION, SPEECH, Metadata, Turn, line_index
+from .base import LINE_BREAK, QUESTION, SPEECH, Metadata, Turn, line_index
 
 # "Name: words" — a name of at most five words (Q and A among them) starting with a letter that
 # ``label_at`` checks is a capital or of a script without case ("Émile", "李明"). No "^": ``match``

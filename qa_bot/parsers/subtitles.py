@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import TranscriptError
-from .parsing import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
-from .transcripts import LINE_BREAK, SPEECH, Metadata, Turn, line_index
+from ..errors import TranscriptError
+from .base import LINE_BREAK, SPEECH, Metadata, Turn, line_index
+from .lines import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
 
 TIMING = re.compile(r"-->")
 # A line that looks like a timestamp ("00:01,000 -> ..."), to name a bad timing line.
