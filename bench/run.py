@@ -4,10 +4,13 @@ its plots (``bench/latency.png``, ``bench/scale.png``) from their results.
     .venv/bin/python bench/run.py                 # everything (about 10-15 minutes)
     .venv/bin/python bench/run.py --report-only   # rewrite the report from the last results
     .venv/bin/python bench/run.py --only perf,coldstart
+    .venv/bin/python bench/run.py --only quality --splice   # refresh the quality rows alone
 
 Parts: quality (the eval sets' R@5 per encoder; builds the eval-set indexes the others reuse),
 perf (warm latency, encoders, indexing), coldstart, scale. A "## Load" section already in
-RESULTS.md (bench/load_test.py writes it) is kept as it is.
+RESULTS.md (bench/load_test.py writes it) is kept as it is. With ``--splice`` only what the parts
+named by ``--only`` measure is rewritten (their sections, their rows of the targets and of the
+parts table); every other line of RESULTS.md stays as it was measured.
 """
 
 from __future__ import annotations
@@ -25,6 +28,13 @@ HERE = Path(__file__).resolve().parent
 PARTS = ("quality", "perf", "coldstart", "scale")
 # sections of RESULTS.md that other tools (bench/load_test.py) or people (the hardening record) write
 KEEP = ("## Load", "## Hardening")
+# what each part writes in RESULTS.md: its sections, and the openings of its rows in the targets
+SPLICE = {
+    "quality": (("## Encoder quality on the public eval sets",), ("| no speed-up costs",)),
+    "perf": (("## Warm `bot.ask` latency", "## Indexing throughput"), ("| warm `bot.ask`", "| indexing")),
+    "coldstart": (("## Cold start and memory",), ("| restart with a saved index", "| first answer")),
+    "scale": (("## Scale ladder",), ("| 1M chunks",)),
+}
 
 
 def run_parts(parts: list[str], sizes: str) -> dict[str, float]:
@@ -122,7 +132,7 @@ def report(took: dict[str, float]) -> str:
     loads = {name: (d.get("load_start"), d.get("load_end"), d.get("machine", {}).get("when"))
              for name, d in (("quality", quality), ("perf", perf), ("coldstart", cold), ("scale", scale))
              if d}
-    machine = next((d["machine"] for d in (perf, cold, scale, quality) if d), {})
+    machine: dict[str, Any] = next((d["machine"] for d in (perf, cold, scale, quality) if d), {})
     lines += [
         f"Measured by `make bench` (`bench/run.py`) on {machine.get('cpus')} CPUs ({machine.get('cpu')}), "
         f"Python {machine.get('python')}. The machine is shared with other developers' test runs: "
@@ -301,10 +311,13 @@ def report(took: dict[str, float]) -> str:
 
     # -- quality ----------------------------------------------------------------------------
     if quality:
+        q_machine = quality.get("machine", {})
         lines += ["## Encoder quality on the public eval sets", "",
                   "The eval harness's `full` mode (`qa_bot.evaluation.evaluate`), each question scoped to "
                   "its transcript. `onnx` gives the torch model's vectors (checked below), so its row is "
-                  "the baseline.", "",
+                  f"the baseline. Measured {q_machine.get('when')} on {q_machine.get('cpus')} CPUs "
+                  f"({q_machine.get('cpu')}): quality, not timing, so the machine's load does not "
+                  "change these rows.", "",
                   "| dataset | questions | encoders | R@1 | R@3 | R@5 | ΔR@5 | MRR | no answer |",
                   "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         labels = {"onnx": "float32 ONNX (= torch)", "auto": "**default**: float32 passages, int8 questions",
@@ -385,8 +398,47 @@ def kept_sections(text: str) -> str:
     return "\n\n".join(section for _, section in sorted(found))
 
 
-def write_report(took: dict[str, float]) -> None:
+def section(text: str, head: str) -> tuple[int, int] | None:
+    """Where the section opened by ``head`` (a whole line) runs in ``text``, up to the next one."""
+    start = text.find(head + "\n")
+    if start < 0 or (start and text[start - 1] != "\n"):
+        return None
+    end = text.find("\n## ", start + len(head))
+    return start, len(text) if end < 0 else end + 1
+
+
+def splice(old: str, new: str, parts: list[str]) -> str:
+    """``old`` with what ``parts`` measure taken from ``new``: their sections, their target rows and
+    their rows of the parts table; every other line of ``old`` kept."""
+    for part in parts:
+        heads, rows = SPLICE[part]
+        for head in heads:
+            found, fresh = section(old, head), section(new, head)
+            if found is None or fresh is None:
+                raise SystemExit(f"--splice: {head!r} is not in both the old and the new report")
+            old = old[:found[0]] + new[fresh[0]:fresh[1]] + old[found[1]:]
+        for prefix in (*rows, f"| {part} | "):
+            lines = old.split("\n")
+            at = [i for i, line in enumerate(lines) if line.startswith(prefix)]
+            fresh_rows = [line for line in new.split("\n") if line.startswith(prefix)]
+            if not at or not fresh_rows:
+                raise SystemExit(f"--splice: no {prefix!r} row in both the old and the new report")
+            lines = lines[:at[0]] + fresh_rows + [x for i, x in enumerate(lines) if i > at[0] and i not in at]
+            old = "\n".join(lines)
+    return old
+
+
+def write_report(took: dict[str, float], parts: list[str] | None = None) -> None:
+    """RESULTS.md from the results; with ``parts``, only what those parts measure is replaced."""
     out = HERE / "RESULTS.md"
+    if parts is not None:
+        if "perf" in parts and load("perf"):
+            plot_latency(load("perf") or {}, HERE / "latency.png")
+        if "scale" in parts and (load("scale") or {}).get("rungs"):
+            plot_scale(load("scale") or {}, HERE / "scale.png")
+        out.write_text(splice(out.read_text(encoding="utf-8"), report(took), parts), encoding="utf-8")
+        print(f"wrote {out} ({', '.join(parts)} only)", file=sys.stderr)
+        return
     kept = kept_sections(out.read_text(encoding="utf-8")) if out.exists() else ""
     perf, scale = load("perf"), load("scale")
     if perf:
@@ -405,14 +457,17 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated of {', '.join(PARTS)}")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="the scale ladder's rungs")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--splice", action="store_true",
+                        help="rewrite only what the --only parts measure; keep the rest of RESULTS.md")
     args = parser.parse_args()
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
     WORK.mkdir(parents=True, exist_ok=True)
     took: dict[str, float] = {}
     timing = WORK / "results" / "took.json"
     if not args.report_only:
         import json
 
-        took = run_parts([p.strip() for p in args.only.split(",") if p.strip()], args.sizes)
+        took = run_parts(parts, args.sizes)
         previous = json.loads(timing.read_text()) if timing.exists() else {}
         timing.parent.mkdir(parents=True, exist_ok=True)
         timing.write_text(json.dumps(previous | took))
@@ -420,7 +475,7 @@ def main() -> int:
         import json
 
         took = json.loads(timing.read_text()) | took
-    write_report(took)
+    write_report(took, parts if args.splice else None)
     return 0
 
 

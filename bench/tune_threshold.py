@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/tune_threshold.py [--friendsqa DIR] [--qmsum DIR] [--out bench/THRESHOLD.md]
 
-Positives: the evaluation questions asked scoped to their own transcript (the transcript holds
-the answer). Negatives: the same questions asked against a transcript of the other set (FriendsQA
-questions against a QMSum meeting and vice versa), and off-topic questions asked against the
-default corpus's interview: all out of domain, none an on-topic question its transcript does not
-answer. The score is the top answer's ``score`` (its relevance) with the current
-settings. The threshold that maximises balanced accuracy (mean of the rate of positives answered
-and the rate of negatives refused, each averaged over its groups so that no set outweighs the
-others) is printed and written to the report with a histogram; config.py is left alone.
+Positives: the evaluation questions asked scoped to their own transcript (the transcript holds the
+answer). Negatives: the same questions asked against a transcript of the other set (FriendsQA
+questions against a QMSum meeting and vice versa), and off-topic questions asked against the default
+corpus's interview: all out of domain. A report-only group, not used to pick the threshold, holds
+the hard case: in-domain questions the interview does not answer (the same people and subject, a
+detail that is not there: tests/data/interview_unanswerable.jsonl). The score is the top answer's
+``score`` (its relevance) with the current settings. The threshold that maximises balanced accuracy
+(mean of the rate of positives answered and the rate of negatives refused, each averaged over its
+groups so that no set outweighs the others) is printed and written to the report with a histogram;
+config.py is left alone.
 """
 
 from __future__ import annotations
@@ -65,6 +67,15 @@ OFF_TOPIC = [
 ]
 
 
+DATA = ROOT / "tests" / "data"
+UNANSWERABLE = "in-domain unanswerable → interview (report only)"
+
+
+def questions_of(path: Path) -> list[str]:
+    """The "question" of each line of a JSON-lines file (tests/data's format)."""
+    return [json.loads(line)["question"] for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
 def ask(bot: Any, retriever: Any, vector: np.ndarray, text: str, transcript: str) -> Any:
     hits = retriever.search(vector, text, TOP_K * 4, transcript=transcript)
     return assemble(text, hits, bot.index, bot.transcripts, TOP_K, bot.settings.no_answer_threshold,
@@ -110,10 +121,17 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], dict[str, 
     negatives["off-topic → interview"] = np.array(
         [relevance(ask(interview, retriever, v, t, scope)) for t, v in zip(OFF_TOPIC, vectors, strict=True)])
     extra["settings"] = settings
-    own = ROOT / "tests" / "data" / "interview_questions.jsonl"  # the team's own, if present
+    own = DATA / "interview_questions.jsonl"  # the team's own, if present
     if own.exists():
-        texts = [json.loads(line)["question"] for line in own.read_text("utf-8").splitlines() if line.strip()]
+        texts = questions_of(own)
         extra["correct"]["interview, tests/data questions (report only)"] = np.array(
+            [relevance(ask(interview, retriever, v, t, scope))
+             for t, v in zip(texts, embedder.encode(texts), strict=True)])
+    unanswerable = DATA / "interview_unanswerable.jsonl"  # on topic, not answered in the interview
+    extra["unanswerable"] = {}
+    if unanswerable.exists():
+        texts = questions_of(unanswerable)
+        extra["unanswerable"][UNANSWERABLE] = np.array(
             [relevance(ask(interview, retriever, v, t, scope))
              for t, v in zip(texts, embedder.encode(texts), strict=True)])
     return positives, negatives, extra
@@ -149,13 +167,19 @@ def write_report(pos: dict, neg: dict, extra: dict, threshold: float, score: flo
     import matplotlib.pyplot as plt
 
     current = extra["settings"].no_answer_threshold
+    n_hard = sum(len(s) for s in extra.get("unanswerable", {}).values())
     weights = ", ".join(f"{k}={v:g}" for k, v in vars(extra["settings"]).items() if k.startswith("weight_"))
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    bins = list(np.linspace(min(float(s.min()) for s in [*pos.values(), *neg.values()]), 1.0, 50))
+    hard = extra.get("unanswerable", {})
+    bins = list(np.linspace(min(float(s.min()) for s in [*pos.values(), *neg.values(), *hard.values()]),
+                            1.0, 50))
     for name, s in pos.items():
         ax.hist(s, bins=bins, density=True, alpha=0.45, label=f"positive: {name}")
     for name, s in neg.items():
         ax.hist(s, bins=bins, density=True, histtype="step", linewidth=1.6, label=f"negative: {name}")
+    for name, s in hard.items():
+        ax.hist(s, bins=bins, density=True, histtype="step", linewidth=1.6, linestyle="--",
+                label=f"(negative: {name})")
     ax.axvline(threshold, color="k", label=f"recommended {threshold:.3f}")
     ax.axvline(current, color="k", linestyle=":", label=f"current {current:.2f}")
     ax.set_xlabel("relevance of the top answer")
@@ -173,6 +197,8 @@ def write_report(pos: dict, neg: dict, extra: dict, threshold: float, score: flo
                 for g, r in rates(correct, t, False).items()]
         out += [f"| negative: {g} | {len(neg[g])} | answered {r:.3f} |"
                 for g, r in rates(neg, t, True).items()]
+        out += [f"| (negative: {g}) | {len(hard[g])} | answered {r:.3f} |"
+                for g, r in rates(hard, t, True).items()]
         return out
 
     pos_refused = float(np.mean(list(rates(pos, threshold, False).values())))
@@ -190,11 +216,15 @@ Made by `bench/tune_threshold.py` (`make eval-threshold`). The score is the top 
 - Negatives: the same questions asked against a transcript of the other set (assigned in turn),
   and {len(OFF_TOPIC)} off-topic questions (general knowledge, how-to, chit-chat) asked against
   the default corpus's interview.
-  Every negative is out of domain: a sitcom question put to a committee meeting, a meeting
-  question put to a sitcom, general knowledge put to the interview. None is an in-domain question
-  that its transcript does not answer (the same people and subject, a detail that is not there),
-  the hard case for a threshold: the rates below say how well it refuses questions about
-  something else, not how often it offers a near miss to an on-topic question.
+  Every negative that picks the threshold is out of domain: a sitcom question put to a committee
+  meeting, a meeting question put to a sitcom, general knowledge put to the interview. Their rates
+  say how well it refuses questions about something else.
+- Report only, not used to pick the threshold: {n_hard} in-domain unanswerable questions
+  (tests/data/interview_unanswerable.jsonl, written for this project and checked by hand against
+  the text) asked of the interview: about the same people and subject, each after a detail the
+  interview does not give (his age, a date or a sum never stated, an opinion on a topic never
+  raised). This is the hard case for a threshold: the "answered" rate of that row is how often
+  the bot offers a near miss as an answer to an on-topic question its transcript cannot answer.
 - Balanced accuracy = mean of (rate of positives answered, rate of negatives refused), each side
   the mean over its groups so that FriendsQA's 1,201 questions do not outweigh the rest.
 
@@ -214,7 +244,8 @@ At the current threshold {current:g}:
 {chr(10).join(rows(current))}
 
 Rows in parentheses are not used to pick the threshold: the positives whose top answer overlaps
-a gold span, and the project's own questions about the interview (tests/data), which it answers.
+a gold span, the project's own questions about the interview (tests/data), which it answers, and
+the in-domain questions the interview does not answer, which it should refuse.
 Caveat: a positive's top answer is often not the gold passage (top answer correct:
 {", ".join(f"{k} {v:.3f}" for k, v in correct.items())}), so "answered" means the
 bot offered a quote for a question its transcript can answer, not that the quote is right.
@@ -243,6 +274,9 @@ def main() -> int:
     pos, neg, extra = collect(args)
     threshold, score, near = best_threshold(pos, neg)
     print(write_report(pos, neg, extra, threshold, score, near, args.out, plot))
+    for t in (threshold, extra["settings"].no_answer_threshold):
+        for g, r in rates(extra["unanswerable"], t, True).items():
+            print(f"{g}: answered {r:.3f} at {t:g}")
     print(f"report: {args.out}\nhistogram: {plot}")
     print(threshold)
     return 0
