@@ -26,6 +26,7 @@ This module reads and writes the folder; keeping the index in step with the corp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -207,6 +208,9 @@ def _switch(index: Index, index_dir: Path, manifest: dict[str, Any], gen: str, s
     manifest.pop("lexical", None)
     if index.lexical is not None:
         manifest["lexical"] = lexical_files.save(index.lexical, index_dir, gen)
+        # Served from the files from now on, as after a restart: what was built is let go of.
+        with contextlib.suppress(ValueError, KeyError, TypeError, IndexError):
+            index.lexical = lexical_files.load(index_dir, manifest["lexical"], len(index.chunks))
     text = json.dumps(manifest, indent=2, ensure_ascii=False)
     _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
     _fsync_dir(index_dir)
