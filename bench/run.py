@@ -376,6 +376,12 @@ CHANGES = """## What makes it fast
 * At a million chunks, BM25 takes most of a minute and ~0.8 GB to build. It is saved beside the
   vectors and memory-mapped at a restart (table "Restart at a million chunks"), but still built
   whole at every write (an upload, a changed transcript), while the writer holds the folder's lock.
+* A restart at a million chunks is still about a minute, not 2 s: BM25 is gone from it, but
+  `index.sync` copies every saved vector into a new FAISS index even when nothing changed (about
+  half of it), the million JSON Lines records are parsed into `Chunk` objects, the corpus is parsed
+  and every record checked against it; and the process holds 5-7 GB (the records, the turn vectors
+  as a dense array, the copies of the reassembly). `bot.ask` at a million chunks is ~5x stock
+  `encode`, the same before and after (so not the memory-mapped files; not profiled yet).
 """
 
 
