@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import index_check, index_lock
+from . import index_check, index_lock, lexical_files
 from .chunking import QUOTABLE, Chunk, chunk_transcript
 from .config import Settings
 from .embedding import Embedder
@@ -23,6 +23,7 @@ from .embedding import Embedder
 from .index_store import MANIFEST as MANIFEST
 from .index_store import Index as Index
 from .index_store import TurnKey as TurnKey
+from .index_store import add_lexical
 from .index_store import load as load
 from .index_store import write as write
 from .parsers.base import QUESTION, Transcript
@@ -168,7 +169,22 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
                       old.chunk_vectors if old is not None else None)
     # Save whenever the manifest would differ, even when nothing needed embedding (a transcript
     # that changed to one with no quotable text), or every restart would report it changed.
-    if index_dir and save and (report.added or report.changed or report.removed or old is None):
+    writing = bool(index_dir and save and (report.added or report.changed or report.removed or old is None))
+    same = old is not None and not writing and \
+        list(old.manifest["transcripts"].items()) == list(index.manifest["transcripts"].items())
+    if same and old is not None:
+        index.lexical = old.lexical  # the saved BM25 indexes, memory-mapped, when it has them
+    if index_dir and save and index.lexical is None:  # saved beside the vectors (below)
+        index.lexical = _lexical(index, transcripts)
+    if same and old is not None and old.lexical is None and index_dir and locked:
+        # An index saved without its BM25 indexes, or with damaged ones: add them, now built.
+        index.manifest = old.manifest
+        try:
+            add_lexical(index, Path(index_dir), sweep=True)
+        except OSError as exc:
+            log.warning("could not save the BM25 index to %s (%s); it is rebuilt at each start",
+                        index_dir, exc)
+    if writing and index_dir:
         try:
             write(index, Path(index_dir), sweep=locked)
             report.saved = True
@@ -177,6 +193,17 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
             log.warning(message)
             report.warnings.append(message)
     return index, report
+
+
+def _lexical(index: Index, transcripts: Sequence[Transcript]) -> lexical_files.Lexical:
+    """The BM25 indexes of ``index``'s chunks, as the embedded store would build them."""
+    by_name = {t.name: t for t in transcripts}
+
+    def context_of(_: int, c: Chunk) -> str:
+        t = by_name.get(c.transcript)
+        return context_text(t, c.turn) if t is not None else embed_text(c.speaker, c.text)
+
+    return lexical_files.build(index.chunks, context_of)
 
 
 def _encode(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:

@@ -8,7 +8,13 @@ Layout of an index folder (never pickle)::
     chunks-<gen>.jsonl     one chunk record per line, in the same order
     turns-<gen>.faiss      one vector per interviewer's question
     turns-<gen>.jsonl      which turn each of those vectors is
+    bm25-<field>-<gen>-*   the BM25 indexes of the chunks and of their turns in context, as
+                           .npy arrays and a JSON vocabulary (lexical_files.py), memory-mapped
     .lock                  the writers' lock (index_lock.py)
+
+Each data file is checked against its manifest entry at load (index_files.py: the SHA-256,
+computed only when the file's size or time changed since it was written). A damaged BM25 file
+costs only the BM25 indexes, rebuilt from the chunks with a warning; any other costs the index.
 
 Writes are atomic: the data files of a new generation are written first, then ``manifest.json``
 is replaced in one rename, so a crash at any point leaves the previous index whole. The
@@ -20,7 +26,7 @@ This module reads and writes the folder; keeping the index in step with the corp
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import logging
 import os
@@ -32,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from . import index_check
+from . import index_check, index_files, lexical_files
 from .chunking import Chunk
+from .index_files import atomic_write as _atomic_write
 from .vectors import ChunkVectors, flat_index, read_faiss, write_faiss
 
 log = logging.getLogger(__name__)
@@ -59,19 +66,12 @@ class Index:
     chunk_vectors: Any  # ChunkVectors (the face of a faiss.Index)
     turn_keys: list[TurnKey]
     turn_vectors: np.ndarray
+    lexical: lexical_files.Lexical | None = None  # the chunks' BM25 indexes, when at hand
 
     def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
         entry = self.manifest["transcripts"][name]
         (c0, c1), (u0, u1) = entry["chunks"], entry["turns"]
         return (c0, c1), (u0, u1)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _records(path: Path) -> list[str]:
@@ -101,7 +101,9 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
         text = None
         try:
             text = path.read_bytes()
-            return _read(Path(index_dir), json.loads(text.decode("utf-8")))
+            index = _read(Path(index_dir), json.loads(text.decode("utf-8")))
+            index.lexical = _read_lexical(Path(index_dir), index, problems)
+            return index
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
             if tries_left and text is not None and _changed(path, text):
                 log.info("the index in %s was switched while it was read; reading it again", index_dir)
@@ -123,11 +125,7 @@ def _changed(path: Path, text: bytes) -> bool:
 def _read(index_dir: Path, manifest: dict[str, Any]) -> Index:
     files = manifest["files"]
     for entry in files.values():
-        if Path(entry["name"]).name != entry["name"] or entry["name"].startswith("."):
-            raise ValueError(f"file name {entry['name']!r} is outside the index folder")
-        file = index_dir / entry["name"]
-        if _sha256(file) != entry["sha256"]:
-            raise ValueError(f"{file.name} does not match its checksum")
+        index_files.check(index_dir, entry)
     chunks = [Chunk.from_dict(json.loads(line)) for line in
               _records(index_dir / files["chunks_jsonl"]["name"])]
     turn_keys = [TurnKey(**json.loads(line)) for line in _records(index_dir / files["turns_jsonl"]["name"])]
@@ -141,15 +139,21 @@ def _read(index_dir: Path, manifest: dict[str, Any]) -> Index:
     return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
 
 
-def _atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None
+                  ) -> lexical_files.Lexical | None:
+    """The saved BM25 indexes, memory-mapped; None when the index has none (written before they
+    were saved) or they are damaged: then they are rebuilt from the chunks, with a warning."""
+    entry = index.manifest.get("lexical")
+    if entry is None:
+        return None
     try:
-        write_body(tmp)
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return lexical_files.load(index_dir, entry, len(index.chunks))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        message = f"the saved BM25 index in {index_dir} is unusable ({exc}); rebuilt it from the chunks"
+        log.warning(message)
+        if problems is not None:
+            problems.append(message)
+        return None
 
 
 def write(index: Index, index_dir: Path, sweep: bool = False) -> None:
@@ -179,31 +183,66 @@ def write(index: Index, index_dir: Path, sweep: bool = False) -> None:
     files = {}
     for role, (name, body) in bodies.items():
         _atomic_write(index_dir / name, body)
-        files[role] = {"name": name, "sha256": _sha256(index_dir / name)}
-    manifest = dict(index.manifest, files=files)
+        files[role] = index_files.entry(index_dir / name)
+    manifest = {k: v for k, v in index.manifest.items() if k != "lexical"}
+    manifest["files"] = files
+    _switch(index, index_dir, manifest, gen, sweep, previous)
+
+
+def add_lexical(index: Index, index_dir: Path, sweep: bool = False) -> None:
+    """Save ``index.lexical`` beside the vectors of the generation ``index`` was read from (an
+    index written before the BM25 indexes were saved, or whose BM25 files were damaged), and
+    switch ``manifest.json`` to list them: only the BM25 files are written."""
+    manifest = dict(index.manifest)
+    # Entries written before files were checked by their time: their SHA-256 was checked when
+    # ``index`` was read, so their time now is that of the file checked (not hashed again).
+    manifest["files"] = {role: entry if "mtime_ns" in entry else index_files.entry(
+        index_dir / index_files.safe_name(entry["name"]), entry["sha256"])
+        for role, entry in manifest["files"].items()}
+    _switch(index, index_dir, manifest, uuid.uuid4().hex[:12], sweep, _named_files(index_dir))
+
+
+def _switch(index: Index, index_dir: Path, manifest: dict[str, Any], gen: str, sweep: bool,
+            previous: set[str]) -> None:
+    """Write the BM25 files (when ``index`` has them) as generation ``gen``, then ``manifest``."""
+    manifest.pop("lexical", None)
+    if index.lexical is not None:
+        manifest["lexical"] = lexical_files.save(index.lexical, index_dir, gen)
+        # Served from the files from now on, as after a restart: what was built is let go of.
+        with contextlib.suppress(ValueError, KeyError, TypeError, IndexError):
+            index.lexical = lexical_files.load(index_dir, manifest["lexical"], len(index.chunks))
     text = json.dumps(manifest, indent=2, ensure_ascii=False)
     _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
     _fsync_dir(index_dir)
     index.manifest = manifest
     if sweep:
-        _sweep(index_dir, {entry["name"] for entry in files.values()} | previous)
+        _sweep(index_dir, _names(manifest) | previous)
 
 
 def _named_files(index_dir: Path) -> set[str]:
     """The data files the saved manifest names (none when there is none, or it is unreadable)."""
     try:
-        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
-        return {str(entry["name"]) for entry in manifest["files"].values()}
+        return _names(json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return set()
 
 
+def _names(manifest: dict[str, Any]) -> set[str]:
+    names = {str(entry["name"]) for entry in manifest["files"].values()}
+    try:
+        return names | lexical_files.names(manifest["lexical"]) if "lexical" in manifest else names
+    except (KeyError, TypeError, AttributeError):
+        return names
+
+
 def _sweep(index_dir: Path, keep: set[str]) -> None:
     for stale in index_dir.iterdir():
-        if stale.name not in keep and stale.suffix in {".faiss", ".jsonl"} \
-                and stale.name.startswith(("chunks-", "turns-")):
+        if stale.name not in keep and ((stale.suffix in {".faiss", ".jsonl"} and stale.name.startswith(
+                ("chunks-", "turns-"))) or (stale.name.startswith("bm25-")
+                                            and stale.suffix in {".npy", ".json"})):
             stale.unlink(missing_ok=True)
-        elif stale.name.startswith((".chunks-", ".turns-", f".{MANIFEST}.")) and stale.suffix == ".tmp":
+        elif stale.name.startswith((".chunks-", ".turns-", ".bm25-", f".{MANIFEST}.")) \
+                and stale.suffix == ".tmp":
             stale.unlink(missing_ok=True)  # left by a writer killed mid-write
 
 
@@ -218,4 +257,4 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["MANIFEST", "Index", "TurnKey", "load", "write"]
+__all__ = ["MANIFEST", "Index", "TurnKey", "add_lexical", "load", "write"]

@@ -51,6 +51,14 @@ class FakeEmbedder:
         return out
 
 
+def named_files(manifest: dict) -> set[str]:
+    """The data files an index's manifest lists: vectors and records, and the BM25 indexes."""
+    lexical = manifest.get("lexical", {})
+    return {e["name"] for e in manifest["files"].values()} | {
+        e["name"] for field in ("chunk", "context") if field in lexical
+        for e in lexical[field]["files"].values()}
+
+
 # Two small talks, one labelled by name and one by Q/A, for the API and CLI tests.
 TALKS = {
     "alpha.txt": ("Host: What is your favourite fruit?\n"

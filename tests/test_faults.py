@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, FakeEmbedder
+from conftest import CORPUS, ROOT, FakeEmbedder, named_files
 from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
@@ -248,7 +248,7 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
     """)
     first = open_bot(corpus, index_dir)
     before, saved = answers(first), files_of(index_dir)
-    previous = {entry["name"] for entry in first.index.manifest["files"].values()}
+    previous = named_files(first.index.manifest)
     (corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 17, done.stderr
@@ -274,7 +274,7 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
     bot = open_bot(corpus, index_dir)
     assert bot.report.saved
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    named = {entry["name"] for entry in manifest["files"].values()}
+    named = named_files(manifest)
     # and the generation it replaced, kept for a reader that had just read its name
     assert {p.name for p in index_dir.iterdir()} == named | previous | {"manifest.json", ".lock"}
 

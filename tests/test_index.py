@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, FakeEmbedder
+from conftest import ROOT, FakeEmbedder, named_files
 from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
@@ -294,7 +294,7 @@ def test_manifest_records_model_settings_fingerprints_and_checksums(corpus, inde
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_index_folder_holds_only_json_jsonl_and_faiss_never_pickle(corpus, index_dir, monkeypatch):
+def test_index_folder_holds_only_json_jsonl_faiss_and_npy_never_pickle(corpus, index_dir, monkeypatch):
     import pickle
 
     import faiss
@@ -302,20 +302,32 @@ def test_index_folder_holds_only_json_jsonl_and_faiss_never_pickle(corpus, index
     def forbidden(*args, **kwargs):
         raise AssertionError("the index must never be pickled")
 
+    save = np.save
+
+    def save_no_pickle(file, array, allow_pickle=True, **kwargs):  # numpy's default allows it
+        assert allow_pickle is False, "np.save must be called with allow_pickle=False"
+        assert np.asarray(array).dtype != object
+        return save(file, array, allow_pickle=False, **kwargs)
+
     for name in ("dump", "dumps"):
         monkeypatch.setattr(pickle, name, forbidden)
-    monkeypatch.setattr(np, "save", forbidden)
+    monkeypatch.setattr(np, "save", save_no_pickle)
     monkeypatch.setattr(np, "savez", forbidden)
     open_bot(corpus, index_dir, FakeEmbedder())
 
     assert (index_dir / ".lock").read_bytes() == b""  # the writers' lock holds no data once released
     files = sorted(p for p in index_dir.iterdir() if p.name != ".lock")
-    assert {p.suffix for p in files} <= {".json", ".jsonl", ".faiss"}
-    assert len(files) == 5  # the manifest and one file per data role
+    assert {p.suffix for p in files} <= {".json", ".jsonl", ".faiss", ".npy"}
+    manifest = json.loads((index_dir / index_mod.MANIFEST).read_text(encoding="utf-8"))
+    named = named_files(manifest)
+    assert "lexical" in manifest and len(named) > len(manifest["files"])
+    assert {p.name for p in files} == named | {index_mod.MANIFEST}  # the manifest and the files it lists
     for path in files:
         head = path.read_bytes()[:2]
         assert not head.startswith(b"\x80"), f"{path.name} looks like a pickle"
-        if path.suffix == ".json":
+        if path.suffix == ".npy":
+            assert np.load(path, allow_pickle=False).dtype != object
+        elif path.suffix == ".json":
             assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
         elif path.suffix == ".jsonl":
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -415,8 +427,7 @@ def test_crash_in_the_middle_of_a_write_leaves_the_previous_index(corpus, index_
     bot = open_bot(corpus, index_dir, FakeEmbedder())
     assert bot.report.saved
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    previous = json.loads(manifest_before)["files"]
-    kept = {entry["name"] for entry in [*manifest["files"].values(), *previous.values()]}
+    kept = named_files(manifest) | named_files(json.loads(manifest_before))
     kept |= {"manifest.json", ".lock"}
     assert {p.name for p in index_dir.iterdir()} == kept
 

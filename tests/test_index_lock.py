@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, FakeEmbedder
+from conftest import ROOT, FakeEmbedder, named_files
 from conftest import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
@@ -81,8 +81,8 @@ def problems_after(corpus: Path, index_dir: Path, reports: list[dict], fresh: li
     """What is wrong with the index folder after a race, by kind (nothing, with the lock)."""
     found = {"warned": "; ".join(w for r in reports for w in r["warnings"])}
     manifest = json.loads((index_dir / index_mod.MANIFEST).read_text(encoding="utf-8"))
-    found["file gone"] = ", ".join(e["name"] for e in manifest["files"].values()
-                                   if not (index_dir / e["name"]).exists())
+    found["file gone"] = ", ".join(name for name in sorted(named_files(manifest))
+                                   if not (index_dir / name).exists())
     found = {kind: what for kind, what in found.items() if what}
     if index_mod.load(index_dir) is None:
         found["does not load"] = str(index_dir)
@@ -228,8 +228,7 @@ def test_a_write_keeps_the_generation_it_replaces_for_readers_and_sweeps_older_o
     index_dir = tmp_path / "index"
 
     def generation() -> set[str]:
-        return {e["name"] for e in QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-                .index.manifest["files"].values()}
+        return named_files(QaBot.open(corpus, index_dir, Settings(), FakeEmbedder()).index.manifest)
 
     first = generation()
     (corpus / "talk.txt").write_text(interview(5, 1), encoding="utf-8")
@@ -243,23 +242,23 @@ def test_a_write_keeps_the_generation_it_replaces_for_readers_and_sweeps_older_o
 def test_a_reader_whose_generation_is_swept_mid_read_reads_the_new_one(tmp_path, monkeypatch):
     """A reader that has read the manifest, then two writes (the second sweeps the generation it
     named) before it opens the files: it reads the manifest again, and loads the newest index."""
-    from qa_bot import index_store
+    from qa_bot import index_files
 
     corpus = make_corpus(tmp_path / "corpus", {"talk.txt": interview(5, 0)})
     index_dir = tmp_path / "index"
     QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-    real, writes = index_store._sha256, []
+    real, writes = index_files.check, []
 
-    def sha256(path: Path) -> str:
+    def check(folder: Path, item: dict) -> Path:
         if not writes:  # the reader's first file: two writers go first
-            writes.append(path.name)
+            writes.append(item["name"])
             for trial in (1, 2):
                 (corpus / "talk.txt").write_text(interview(5, trial), encoding="utf-8")
                 QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-            assert not (index_dir / path.name).exists()
-        return real(path)
+            assert not (index_dir / item["name"]).exists()
+        return real(folder, item)
 
-    monkeypatch.setattr(index_store, "_sha256", sha256)
+    monkeypatch.setattr(index_files, "check", check)
     loaded = index_mod.load(index_dir)
     assert writes and loaded is not None
     assert any("Only trial 2." in chunk.text for chunk in loaded.chunks)

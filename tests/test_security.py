@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, FakeEmbedder
+from conftest import ROOT, FakeEmbedder, named_files
 
 from qa_bot import access, bot_loader, page_events, page_state, serving, ui, upload_handlers
 from qa_bot import index as index_mod
@@ -316,9 +316,23 @@ def test_no_corpus_index_or_source_file_is_served(served, http):
 # --- no pickle -------------------------------------------------------------------------------
 
 FORBIDDEN_NAMES = {"pickle", "cPickle", "_pickle", "joblib", "dill", "cloudpickle", "shelve", "marshal",
-                   "read_pickle", "to_pickle", "allow_pickle"}
-FORBIDDEN_CALLS = {("torch", "load"), ("np", "load"), ("numpy", "load"), ("pd", "read_pickle")}
-FORBIDDEN_FILES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".npy", ".npz")
+                   "read_pickle", "to_pickle"}
+FORBIDDEN_CALLS = {("torch", "load"), ("pd", "read_pickle")}
+# numpy's own array files (the saved BM25 indexes) only with pickling switched off in the call
+NUMPY_CALLS = {("np", "load"), ("numpy", "load"), ("np", "save"), ("numpy", "save")}
+FORBIDDEN_FILES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".npz")
+
+
+def call_args(tokens: list, at: int) -> list[str]:
+    """The tokens of the call whose opening parenthesis is ``tokens[at]``."""
+    depth, out = 0, []
+    for tok in tokens[at:]:
+        depth += tok.string in "([{" and tok.type == tokenize.OP
+        depth -= tok.string in ")]}" and tok.type == tokenize.OP
+        out.append(tok.string)
+        if depth == 0:
+            break
+    return out
 
 
 def pickle_uses(source: str) -> list[str]:
@@ -331,6 +345,12 @@ def pickle_uses(source: str) -> list[str]:
     for i, tok in enumerate(tokens):
         if tok.type == tokenize.NAME and tok.string in FORBIDDEN_NAMES:
             found.append(f"line {tok.start[0]}: {tok.string}")
+        if tok.string == "allow_pickle" and [t.string for t in tokens[i + 1:i + 3]] != ["=", "False"]:
+            found.append(f"line {tok.start[0]}: allow_pickle not False")
+        if tok.type == tokenize.NAME and i + 3 < len(tokens) and tokens[i + 1].string == "." \
+                and (tok.string, tokens[i + 2].string) in NUMPY_CALLS \
+                and "".join(call_args(tokens, i + 3)).count("allow_pickle=False") != 1:
+            found.append(f"line {tok.start[0]}: {tok.string}.{tokens[i + 2].string} pickling")
         if tok.type == tokenize.NAME and i + 2 < len(tokens) and tokens[i + 1].string == "." \
                 and (tok.string, tokens[i + 2].string) in FORBIDDEN_CALLS:
             found.append(f"line {tok.start[0]}: {tok.string}.{tokens[i + 2].string}")
@@ -345,6 +365,9 @@ def test_the_scanner_finds_pickle_and_ignores_prose():
     bad = ("import pickle\nfrom joblib import load\nx = torch.load(p)\ny = np.load(p, allow_pickle=True)\n"
            'w = "pytorch_model.bin"\n')
     assert len(pickle_uses(bad)) == 6
+    assert len(pickle_uses("a = np.load(p)\nnp.save(f, a)\nb = np.load(p, allow_pickle=bool(1))\n")) == 4
+    assert pickle_uses('a = np.load(p, mmap_mode="r", allow_pickle=False)\n'
+                       'np.save(f, a, allow_pickle=False)\nw = "x.npy"\n') == []
     assert pickle_uses('"""The index is never pickle: JSON."""\n# no pickle here\nx = "pickled"\n') == []
 
 
@@ -355,7 +378,7 @@ def test_no_pickle_joblib_or_torch_load_in_the_source():
     assert found == {}
 
 
-def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_without_unpickling(
+def test_an_index_holds_only_json_jsonl_faiss_and_npy_through_its_life_and_loads_without_unpickling(
         tmp_path, monkeypatch):
     """Build, add, change, remove, damage and rebuild; then read it back with every unpickler
     booby-trapped: the folder is only the manifest, the files it and the one before named and
@@ -380,20 +403,23 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
     bot.refresh()
 
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    named = {e["name"] for e in manifest["files"].values()}
+    named = named_files(manifest)
     # Beside them only the uploads folder (its default place), which holds transcripts.
     assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
     # and the generation it replaced (kept for a reader that had just read its name), and the
     # writers' lock, empty once released.
     rest = {p.name for p in index_dir.iterdir() if p != bot.uploads} - named - {"manifest.json", ".lock"}
-    assert len(rest) == 4 and len({name.split(".")[0].split("-")[1] for name in rest}) == 1, rest
+    assert len(rest) == len(named) and len({re.search(r"-([0-9a-f]{12})[.-]", name).group(1)
+                                            for name in rest}) == 1, rest
     assert (index_dir / ".lock").read_bytes() == b""
     records, vectors = {}, {}
     for path in (p for p in index_dir.iterdir() if p not in (bot.uploads, index_dir / ".lock")):
         data = path.read_bytes()
         assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
-        assert path.suffix in {".json", ".jsonl", ".faiss"}
-        if path.suffix == ".jsonl":
+        assert path.suffix in {".json", ".jsonl", ".faiss", ".npy"}
+        if path.suffix == ".npy":  # numpy's array format, read without unpickling
+            assert data.startswith(b"\x93NUMPY") and np.load(path, allow_pickle=False).dtype != object
+        elif path.suffix == ".jsonl":
             lines = data.decode().splitlines()
             assert all(isinstance(json.loads(line), dict) for line in lines)
             if path.name in named:
@@ -411,7 +437,13 @@ def test_an_index_holds_only_json_jsonl_and_faiss_through_its_life_and_loads_wit
 
     for name in ("load", "loads", "Unpickler"):
         monkeypatch.setattr(pickle, name, trap)
-    monkeypatch.setattr(np, "load", trap)
+    real_load = np.load
+
+    def load_arrays(*args, allow_pickle=True, **kwargs):  # numpy's default allows it
+        assert allow_pickle is False, "np.load must be called with allow_pickle=False"
+        return real_load(*args, allow_pickle=False, **kwargs)
+
+    monkeypatch.setattr(np, "load", load_arrays)
     loaded = index_mod.load(index_dir)
     assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
     assert (len(loaded.chunks), len(loaded.turn_keys)) == (records["chunks"], records["turns"])

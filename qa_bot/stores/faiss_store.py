@@ -9,6 +9,7 @@ what the contract suite and a migration need; the folder's incremental updates s
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import numpy as np
 from ..chunking import Chunk
 from ..index import context_text, embed_text
 from ..lexical import GroupedBM25
+from ..lexical_files import Lexical, chunk_bm25, context_bm25
 from ..vectors import ChunkVectors, chunk_index
 from .base import Field, Scope, StoreHit, TranscriptPart, chunk_id, top_hits
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from ..index import Index
     from ..parsers.base import Transcript
 
+log = logging.getLogger(__name__)
 _CACHED = 4  # a question's lexical scores, kept for the features of its candidates
 
 
@@ -37,10 +40,13 @@ class FaissStore:
         dim: the vectors' dimension.
         vectors: the FAISS index of the parts' vectors in order, when one is at hand.
         transcripts: the parsed transcripts by name, for context texts not given.
+        lexical: the BM25 indexes of the parts' chunks in order (saved with the index), instead
+            of building them.
     """
 
     def __init__(self, parts: Sequence[TranscriptPart], dim: int, vectors: ChunkVectors | None = None,
-                 transcripts: Mapping[str, Transcript] | None = None) -> None:
+                 transcripts: Mapping[str, Transcript] | None = None,
+                 lexical: Lexical | None = None) -> None:
         self.dim = dim
         self.parts = {p.name: p for p in parts}
         self._transcripts = transcripts or {}
@@ -58,8 +64,10 @@ class FaissStore:
         self.vectors = vectors
         self.speakers = np.array([(c.speaker or "").casefold() for c in self.chunks], dtype=object)
         self.asking = np.array([c.kind == "question" for c in self.chunks], dtype=bool)
-        self._chunk_bm25: GroupedBM25 | None = None
-        self._context_bm25: tuple[GroupedBM25, np.ndarray] | None = None
+        self._chunk_bm25: GroupedBM25 | None = lexical.chunk if lexical else None
+        self._context_bm25: tuple[GroupedBM25, np.ndarray] | None = \
+            (lexical.context, lexical.doc_of) if lexical else None
+        self._saved = lexical is not None  # BM25 read from files, not built here
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +80,8 @@ class FaissStore:
             lo, hi = entry["chunks"]
             parts.append(TranscriptPart(name, entry.get("fingerprint", ""), index.chunks[lo:hi],
                                         empty, ()))
-        return cls(parts, int(index.chunk_vectors.d), index.chunk_vectors, transcripts)
+        return cls(parts, int(index.chunk_vectors.d), index.chunk_vectors, transcripts,
+                   getattr(index, "lexical", None))
 
     # --- sync ---------------------------------------------------------------------------------
 
@@ -134,8 +143,7 @@ class FaissStore:
 
     def _chunk_lexical(self) -> GroupedBM25:
         if self._chunk_bm25 is None:
-            self._chunk_bm25 = GroupedBM25([embed_text(c.speaker, c.text) for c in self.chunks],
-                                           [c.transcript for c in self.chunks])
+            self._chunk_bm25 = chunk_bm25(self.chunks)
         return self._chunk_bm25
 
     def _context_texts(self, chunks: Sequence[Chunk]) -> list[str]:
@@ -150,19 +158,15 @@ class FaissStore:
         """BM25 over each chunk's turn with its neighbours (one document a turn), and the
         document of each chunk."""
         if self._context_bm25 is None:
-            docs: list[str] = []
-            groups: list[str] = []
-            doc_of: dict[tuple[str, int], int] = {}
-            rows = []
+            given: list[str | None] = []
             for p in self.parts.values():
-                texts = p.contexts or None
-                for i, c in enumerate(p.chunks):
-                    if (c.transcript, c.turn) not in doc_of:
-                        doc_of[(c.transcript, c.turn)] = len(docs)
-                        docs.append(texts[i] if texts else self._context_texts([c])[0])
-                        groups.append(c.transcript)
-                    rows.append(doc_of[(c.transcript, c.turn)])
-            self._context_bm25 = (GroupedBM25(docs, groups), np.array(rows, dtype=np.int64))
+                given += p.contexts or [None] * len(p.chunks)
+
+            def context_of(row: int, c: Chunk) -> str:
+                text = given[row]
+                return text if text is not None else self._context_texts([c])[0]
+
+            self._context_bm25 = context_bm25(self.chunks, context_of)
         return self._context_bm25
 
     def _scores(self, text: str, field: Field) -> np.ndarray:
@@ -172,16 +176,26 @@ class FaissStore:
             cached = self._cache.get((text, field))
         if cached is not None:
             return cached
-        if field == "chunk":
-            scores = self._chunk_lexical().scores(text)
-        else:
-            bm25, doc_of = self._context_lexical()
-            scores = bm25.scores(text)[doc_of]
+        try:
+            scores = self._field_scores(text, field)
+        except (IndexError, ValueError) as exc:  # a saved file damaged past what its load checks
+            if not self._saved:
+                raise
+            log.warning("the saved BM25 index is damaged (%s); rebuilding it from the chunks", exc)
+            self._chunk_bm25 = self._context_bm25 = None
+            self._saved = False
+            scores = self._field_scores(text, field)
         with self._lock:
             if len(self._cache) >= _CACHED:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[(text, field)] = scores
         return scores
+
+    def _field_scores(self, text: str, field: Field) -> np.ndarray:
+        if field == "chunk":
+            return self._chunk_lexical().scores(text)
+        bm25, doc_of = self._context_lexical()
+        return bm25.scores(text)[doc_of]
 
     def lexical(self, text: str, k: int, scope: Scope, field: Field = "chunk") -> list[StoreHit]:
         mask = self.mask(scope)
