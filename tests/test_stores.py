@@ -304,3 +304,39 @@ def test_cli_migrate_then_ask_from_milvus_lite(tmp_path, monkeypatch):
     code, out = run("ask", "--json", "--store", uri, "Where does Alice live?")
     assert code == 0 and json.loads(out) == embedded
     assert "Lisbon" in embedded["answers"][0]["quote"]
+
+
+@pytest.mark.parametrize("kind", MILVUS)
+def test_the_app_started_with_store_answers_as_from_faiss(kind, tmp_path, capsys):
+    """``app.py --store URI`` (the same flag as the CLI's): the page's chat and its /ask endpoint
+    answer from the engine what they answer from the embedded store."""
+    import app
+    from qa_bot import page_state, serving
+
+    corpus = generated_corpus(tmp_path / "corpus")
+    spec = SERVER if kind == "milvus-server" else f"milvus-lite:{tmp_path / 'app.db'}"
+    if kind == "milvus-server":
+        server_collections("qa_bot", drop=True)
+    previous = page_state.holder()
+    got = {}
+    try:
+        for name, flags in (("faiss", []), ("milvus", ["--store", spec])):
+            args = serving.parse_args(["--corpus", str(corpus), "--index", str(tmp_path / name), *flags])
+            settings, _ = serving.settings_of(args)
+            assert settings.store == (spec if flags else "")
+            app.configure(args.corpus, args.index_dir, settings, embedder=FakeEmbedder())
+            store = page_state.bot().retriever().store
+            assert type(store).__name__ == ("MilvusStore" if flags else "FaissStore")
+            chats = [app.respond(q, [], t or app.ALL, s or app.ALL, 3)[0][-1]["content"]
+                     for q, t, s in QUESTIONS]
+            asked = [app.ask(q, 3, t or "", s or "") for q, t, s in QUESTIONS]
+            got[name] = chats, asked
+            if flags:
+                store.close()
+    finally:
+        page_state.restore(previous)
+    assert got["milvus"] == got["faiss"]
+    assert sum(len(a["answers"]) for a in got["faiss"][1]) > 10
+    with pytest.raises(SystemExit):  # a store that is no URI: one line, exit status 2
+        serving.settings_of(serving.parse_args(["--corpus", str(corpus), "--store", "mysql://x"]))
+    assert "store (QA_BOT_STORE): expected faiss" in capsys.readouterr().err
