@@ -85,6 +85,9 @@ def parse_args(argv: Sequence[str] | None = None, description: str = "") -> argp
     parser.add_argument("--uploads", type=Path, default=None,
                         help="where added transcripts are kept (env QA_BOT_UPLOADS; default: INDEX/uploads)")
     parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
+    parser.add_argument("--store", default=None,
+                        help="where chunks and vectors are searched: faiss (default), "
+                             "milvus-lite:PATH or milvus://HOST:PORT (env QA_BOT_STORE)")
     parser.add_argument("--share", action="store_true", help="also serve through a public share link")
     parser.add_argument("--concurrency", type=_positive,
                         default=os.environ.get("QA_BOT_CONCURRENCY", str(CONCURRENCY)),
@@ -129,7 +132,8 @@ def settings_of(args: argparse.Namespace) -> tuple[Settings, tuple[str, str] | N
     from .uploads import uploads_dir
 
     try:
-        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None)
+        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None,
+                                     store=args.store)
         auth = auth_from_env()
     except QaBotError as exc:
         fail(str(exc))

@@ -1,10 +1,14 @@
-"""The store contract, run against every backend: the embedded FAISS store and Milvus (milvus-lite
-in a temporary file, started in process); then the bot's answers, which must not depend on it."""
+"""The store contract, run against every backend: the embedded FAISS store, Milvus (milvus-lite
+in a temporary file, started in process) and, when ``QA_BOT_TEST_MILVUS_URI`` names one (``.ci/run``
+starts a Milvus 2.3 standalone server on loopback), a real Milvus server; then the bot's answers,
+which must not depend on it."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,12 @@ from qa_bot.config import Settings
 from qa_bot.stores.base import Scope, TranscriptPart, chunk_id
 from qa_bot.stores.faiss_store import FaissStore
 
-BACKENDS = ["faiss", "milvus-lite"]
+# Read at import: the autouse isolation fixture clears QA_BOT_* variables for each test.
+SERVER = os.environ.get("QA_BOT_TEST_MILVUS_URI", "")
+NO_SERVER = pytest.mark.skipif(not SERVER, reason="no Milvus server: set QA_BOT_TEST_MILVUS_URI "
+                               "(.ci/run starts one) to run the contract against it")
+MILVUS = ["milvus-lite", pytest.param("milvus-server", marks=NO_SERVER)]
+BACKENDS = ["faiss", *MILVUS]
 DIM = 16
 SPEAKERS = ["Alice", "Bob", "host"]
 WORDS = ["river", "bread", "mango", "ferry", "harbour", "winter", "garden", "tractor", "violin",
@@ -45,16 +54,54 @@ def make_part(name: str, n: int, seed: int, fingerprint: str = "f1") -> Transcri
     return TranscriptPart(name, fingerprint, chunks, unit_rows(rng, n), contexts)
 
 
-def open_store(kind: str, folder: Path):
+# On the server, one pair of collections for this module's run (creating and loading them takes
+# seconds there), emptied before each test that uses them and dropped at the end.
+PREFIX = f"t{uuid.uuid4().hex[:16]}"
+
+
+def open_store(kind: str, folder: Path, dim: int = DIM):
     if kind == "faiss":
-        return FaissStore([], DIM)
+        return FaissStore([], dim)
     from qa_bot.stores.milvus_store import MilvusStore
 
-    return MilvusStore(f"milvus-lite:{folder / 'store.db'}", DIM)
+    if kind == "milvus-server":
+        return MilvusStore(SERVER, dim, prefix=PREFIX)
+    return MilvusStore(f"milvus-lite:{folder / 'store.db'}", dim)
+
+
+def server_collections(prefix: str, drop: bool) -> None:
+    """Empty (or drop) the server's collections named with ``prefix``."""
+    from qa_bot.stores.milvus_store import client_for
+
+    client, _ = client_for(SERVER)
+    try:
+        for name in client.list_collections():
+            if name == f"{prefix}_chunks" or name == f"{prefix}_transcripts":
+                if drop:
+                    client.drop_collection(name)
+                else:
+                    key = "id" if name.endswith("_chunks") else "name"
+                    client.delete(name, filter=f'{key} != ""')
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_server_collections():
+    yield
+    if SERVER:
+        server_collections(PREFIX, drop=True)
+        server_collections("qa_bot", drop=True)
+
+
+@pytest.fixture
+def server_cleanup():
+    if SERVER:
+        server_collections(PREFIX, drop=False)
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request, tmp_path):
+def store(request, tmp_path, server_cleanup):
     s = open_store(request.param, tmp_path)
     for seed, (name, n) in enumerate([("a.txt", 30), ("b.txt", 25), (ODD, 12)]):
         s.replace_transcript(make_part(name, n, seed))
@@ -155,14 +202,15 @@ def test_delete_leaves_no_orphans(store):
         store.fetch([chunk_id("b.txt", 0)])
 
 
-def test_a_milvus_lite_store_reopened_in_a_new_client_finds_the_same(tmp_path):
-    first = open_store("milvus-lite", tmp_path)
+@pytest.mark.parametrize("kind", MILVUS)
+def test_a_milvus_store_reopened_in_a_new_client_finds_the_same(kind, tmp_path, server_cleanup):
+    first = open_store(kind, tmp_path)
     for part in PARTS.values():
         first.replace_transcript(part)
     query = unit_rows(np.random.default_rng(5), 1)[0]
     before = first.dense(query, 20, Scope())
     first.close()
-    again = open_store("milvus-lite", tmp_path)
+    again = open_store(kind, tmp_path)
     try:
         assert again.transcripts() == {name: "f1" for name in PARTS}
         assert again.dense(query, 20, Scope()) == before
@@ -171,12 +219,13 @@ def test_a_milvus_lite_store_reopened_in_a_new_client_finds_the_same(tmp_path):
         again.close()
 
 
-def test_a_store_of_another_dimension_is_refused(tmp_path):
-    from qa_bot.stores.milvus_store import MilvusStore, StoreError
+@pytest.mark.parametrize("kind", MILVUS)
+def test_a_store_of_another_dimension_is_refused(kind, tmp_path, server_cleanup):
+    from qa_bot.stores.milvus_store import StoreError
 
-    open_store("milvus-lite", tmp_path).close()
+    open_store(kind, tmp_path).close()
     with pytest.raises(StoreError, match="16 dimensions"):
-        MilvusStore(f"milvus-lite:{tmp_path / 'store.db'}", 32)
+        open_store(kind, tmp_path, dim=32)
 
 
 # --- the bot answers alike from every store -------------------------------------------------
@@ -215,11 +264,14 @@ def answers(bot: QaBot) -> list[dict]:
     return out
 
 
-def test_the_bot_answers_the_same_from_faiss_and_milvus_lite(tmp_path):
+@pytest.mark.parametrize("kind", MILVUS)
+def test_the_bot_answers_the_same_from_faiss_and_milvus(kind, tmp_path):
     corpus = generated_corpus(tmp_path / "corpus")
     embedded = QaBot.open(corpus, tmp_path / "index", Settings(), FakeEmbedder())
-    milvus = QaBot.open(corpus, tmp_path / "index2",
-                        Settings(store=f"milvus-lite:{tmp_path / 'bot.db'}"), FakeEmbedder())
+    if kind == "milvus-server":  # the bot's collections (prefix qa_bot), from nothing
+        server_collections("qa_bot", drop=True)
+    spec = SERVER if kind == "milvus-server" else f"milvus-lite:{tmp_path / 'bot.db'}"
+    milvus = QaBot.open(corpus, tmp_path / "index2", Settings(store=spec), FakeEmbedder())
     assert type(milvus.retriever().store).__name__ == "MilvusStore"
     expected = answers(embedded)
     assert sum(len(r["answers"]) for r in expected) > 20
@@ -252,3 +304,39 @@ def test_cli_migrate_then_ask_from_milvus_lite(tmp_path, monkeypatch):
     code, out = run("ask", "--json", "--store", uri, "Where does Alice live?")
     assert code == 0 and json.loads(out) == embedded
     assert "Lisbon" in embedded["answers"][0]["quote"]
+
+
+@pytest.mark.parametrize("kind", MILVUS)
+def test_the_app_started_with_store_answers_as_from_faiss(kind, tmp_path, capsys):
+    """``app.py --store URI`` (the same flag as the CLI's): the page's chat and its /ask endpoint
+    answer from the engine what they answer from the embedded store."""
+    import app
+    from qa_bot import page_state, serving
+
+    corpus = generated_corpus(tmp_path / "corpus")
+    spec = SERVER if kind == "milvus-server" else f"milvus-lite:{tmp_path / 'app.db'}"
+    if kind == "milvus-server":
+        server_collections("qa_bot", drop=True)
+    previous = page_state.holder()
+    got = {}
+    try:
+        for name, flags in (("faiss", []), ("milvus", ["--store", spec])):
+            args = serving.parse_args(["--corpus", str(corpus), "--index", str(tmp_path / name), *flags])
+            settings, _ = serving.settings_of(args)
+            assert settings.store == (spec if flags else "")
+            app.configure(args.corpus, args.index_dir, settings, embedder=FakeEmbedder())
+            store = page_state.bot().retriever().store
+            assert type(store).__name__ == ("MilvusStore" if flags else "FaissStore")
+            chats = [app.respond(q, [], t or app.ALL, s or app.ALL, 3)[0][-1]["content"]
+                     for q, t, s in QUESTIONS]
+            asked = [app.ask(q, 3, t or "", s or "") for q, t, s in QUESTIONS]
+            got[name] = chats, asked
+            if flags:
+                store.close()
+    finally:
+        page_state.restore(previous)
+    assert got["milvus"] == got["faiss"]
+    assert sum(len(a["answers"]) for a in got["faiss"][1]) > 10
+    with pytest.raises(SystemExit):  # a store that is no URI: one line, exit status 2
+        serving.settings_of(serving.parse_args(["--corpus", str(corpus), "--store", "mysql://x"]))
+    assert "store (QA_BOT_STORE): expected faiss" in capsys.readouterr().err
