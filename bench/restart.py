@@ -130,7 +130,7 @@ def build(chunks: int, folder: Path) -> dict[str, Any]:
     from qa_bot import index as index_mod
     from qa_bot.config import Settings
     from qa_bot.embedding import SentenceTransformerEmbedder
-    from qa_bot.transcripts import load_corpus
+    from qa_bot.parsers.corpus import load_corpus
 
     corpus, index_dir = folder / "corpus", folder / "index"
     corpus.mkdir(parents=True, exist_ok=True)
