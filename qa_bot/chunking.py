@@ -20,6 +20,12 @@ QUOTABLE = ("speech", "narration", "question")
 MAX_CHUNK_CHARS = MAX_SENTENCE_CHARS
 
 
+
+def embed_text(speaker: str | None, text: str) -> str:
+    """What the model reads for a passage: the speaker's name helps "who said" questions."""
+    return f"{speaker}: {text}" if speaker else text
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A quotable window of one or more sentences of a single turn."""

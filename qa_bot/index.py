@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from . import index_check, index_lock, lexical_files
-from .chunking import QUOTABLE, Chunk, chunk_transcript
+from .chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk, chunk_transcript
+from .chunking import embed_text as embed_text
 from .config import Settings
 from .embedding import Embedder
 
@@ -58,11 +59,6 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def embed_text(speaker: str | None, text: str) -> str:
-    """What the model reads for a passage: the speaker's name helps "who said" questions."""
-    return f"{speaker}: {text}" if speaker else text
-
-
 CONTEXT = "context"  # the kind of a turn unit that is a turn read with its neighbours
 
 
@@ -98,7 +94,7 @@ def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
             "model": embedder.name,
             "weights_sha256": embedder.weights_sha256,
             "chunk_sentences": settings.chunk_sentences, "chunk_stride": settings.chunk_stride,
-            "max_chunk_chars": 400}
+            "max_chunk_chars": MAX_CHUNK_CHARS}
 
 
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,

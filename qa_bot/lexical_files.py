@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import index_files
-from .chunking import Chunk
+from .chunking import Chunk, embed_text
 from .lexical import ARRAYS, GroupedBM25
 
 FORMAT = 1
@@ -38,8 +38,6 @@ class Lexical:
 
 def chunk_bm25(chunks: Sequence[Chunk]) -> GroupedBM25:
     """BM25 over each chunk as the model reads it (with its speaker's name)."""
-    from .index import embed_text  # index.py imports this module's reader
-
     return GroupedBM25([embed_text(c.speaker, c.text) for c in chunks], [c.transcript for c in chunks])
 
 
