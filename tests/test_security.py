@@ -32,8 +32,11 @@ import sys
 import time
 import tokenize
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -745,8 +748,10 @@ def markup_app(tmp_path_factory):
         page_state.restore(previous)
 
 
-@pytest.mark.e2e
-def test_markup_in_speaker_names_and_titles_shows_as_text_in_the_browser(markup_app):
+@contextmanager
+def asked_in_browser(url: str, question: str) -> Iterator[tuple[Any, list[str]]]:
+    """Chromium on ``url`` with ``question`` asked and answered: the page, and the messages of
+    any dialog that opened (a script run by a payload would open one)."""
     from playwright.sync_api import sync_playwright
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -756,40 +761,46 @@ def test_markup_in_speaker_names_and_titles_shows_as_text_in_the_browser(markup_
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(markup_app)
+            page.goto(url)
             page.wait_for_selector("#qa-status .qa-status", timeout=60_000)
-            page.fill("#qa-question textarea", "Why did the harbour freeze in the winter?")
+            page.fill("#qa-question textarea", question)
             page.click("#qa-ask")
             page.wait_for_selector("#qa-chat blockquote", timeout=60_000)
             page.wait_for_selector("#qa-ask:not([disabled])", timeout=60_000)
-            for pin in page.locator("#qa-source .qa-pin").all():
-                pin.hover()
-            page.get_by_role("tab", name="More quotes").click()
-            for summary in page.locator("#qa-more details summary").all():
-                summary.click()
-            page.click("#qa-speaker input")
-            page.wait_for_selector("#qa-speaker [data-testid=dropdown-option]", timeout=10_000)
-            options = page.locator("#qa-speaker [data-testid=dropdown-option]").all_inner_texts()
-            page.keyboard.press("Escape")
-            page.click("#qa-transcript input")
-            page.wait_for_selector("#qa-transcript [data-testid=dropdown-option]", timeout=10_000)
-            transcripts = page.locator("#qa-transcript [data-testid=dropdown-option]").all_inner_texts()
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(500)
-            shown = page.locator("body").inner_text()
-            injected = page.evaluate("""() => {
-                const panels = ['#qa-chat', '#qa-source', '#qa-more', '#qa-status', '#qa-speaker',
-                                '#qa-transcript', '#qa-citation', '#qa-notice'];
-                let n = 0;
-                for (const sel of panels) for (const root of document.querySelectorAll(sel))
-                    n += root.querySelectorAll(
-                        'img[src="x"], svg[onload], iframe, script, a[href^="javascript"]').length;
-                n += document.querySelectorAll('[onerror],[onload],[onmouseover]').length;
-                return n;
-            }""")
-            pwned = page.evaluate("window.__pwned")
+            yield page, dialogs
         finally:
             browser.close()
+
+
+@pytest.mark.e2e
+def test_markup_in_speaker_names_and_titles_shows_as_text_in_the_browser(markup_app):
+    with asked_in_browser(markup_app, "Why did the harbour freeze in the winter?") as (page, dialogs):
+        for pin in page.locator("#qa-source .qa-pin").all():
+            pin.hover()
+        page.get_by_role("tab", name="More quotes").click()
+        for summary in page.locator("#qa-more details summary").all():
+            summary.click()
+        page.click("#qa-speaker input")
+        page.wait_for_selector("#qa-speaker [data-testid=dropdown-option]", timeout=10_000)
+        options = page.locator("#qa-speaker [data-testid=dropdown-option]").all_inner_texts()
+        page.keyboard.press("Escape")
+        page.click("#qa-transcript input")
+        page.wait_for_selector("#qa-transcript [data-testid=dropdown-option]", timeout=10_000)
+        transcripts = page.locator("#qa-transcript [data-testid=dropdown-option]").all_inner_texts()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+        shown = page.locator("body").inner_text()
+        injected = page.evaluate("""() => {
+            const panels = ['#qa-chat', '#qa-source', '#qa-more', '#qa-status', '#qa-speaker',
+                            '#qa-transcript', '#qa-citation', '#qa-notice'];
+            let n = 0;
+            for (const sel of panels) for (const root of document.querySelectorAll(sel))
+                n += root.querySelectorAll(
+                    'img[src="x"], svg[onload], iframe, script, a[href^="javascript"]').length;
+            n += document.querySelectorAll('[onerror],[onload],[onmouseover]').length;
+            return n;
+        }""")
+        pwned = page.evaluate("window.__pwned")
     assert pwned is None and dialogs == [] and injected == 0
     assert PAYLOADS[0] in shown  # a speaker's name, shown as written
     assert any(PAYLOADS[2] in o for o in options), options
@@ -802,43 +813,27 @@ def test_markup_around_long_supporting_quotes_shows_as_text_in_the_browser(marku
     """LANTERN in the page: the answer and the supporting quote, each with markup before, in and
     after its highlight, in the chat, Source (both passages, pin 2 opening the second), More quotes
     (opened), the map's pins and the citation; no payload element in any panel, nothing runs."""
-    from playwright.sync_api import sync_playwright
-
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(markup_app)
-            page.wait_for_selector("#qa-status .qa-status", timeout=60_000)
-            page.fill("#qa-question textarea", LANTERN)
-            page.click("#qa-ask")
-            page.wait_for_selector("#qa-chat blockquote", timeout=60_000)
-            page.wait_for_selector("#qa-ask:not([disabled])", timeout=60_000)
-            chat = page.locator("#qa-chat .message-row").last.inner_text()
-            citation = page.locator("#qa-citation textarea").input_value()
-            pins = [pin.get_attribute("title") for pin in page.locator("#qa-source .qa-pin").all()]
-            shown = [page.locator("#qa-source .qa-passage:not([hidden])").inner_text()]
-            page.locator("#qa-source .qa-pin[data-n='2']").click()
-            shown.append(page.locator("#qa-source .qa-passage:not([hidden])").inner_text())
-            page.get_by_role("tab", name="More quotes").click()
-            page.locator("#qa-more details summary").first.click()
-            more = page.locator("#qa-more details[open] .qa-ctx").inner_text()
-            page.wait_for_timeout(500)
-            injected = page.evaluate("""() => {
-                const found = '[data-pwned], script, iframe, u, img[src="x"], svg[onload], '
-                              + 'a[href^="javascript"], [onerror], [onload]';
-                let n = 0;
-                for (const sel of ['#qa-chat', '#qa-source', '#qa-more'])
-                    for (const root of document.querySelectorAll(sel))
-                        n += root.querySelectorAll(found).length;
-                return n;
-            }""")
-            pwned = page.evaluate("window.__pwned")
-        finally:
-            browser.close()
+    with asked_in_browser(markup_app, LANTERN) as (page, dialogs):
+        chat = page.locator("#qa-chat .message-row").last.inner_text()
+        citation = page.locator("#qa-citation textarea").input_value()
+        pins = [pin.get_attribute("title") for pin in page.locator("#qa-source .qa-pin").all()]
+        shown = [page.locator("#qa-source .qa-passage:not([hidden])").inner_text()]
+        page.locator("#qa-source .qa-pin[data-n='2']").click()
+        shown.append(page.locator("#qa-source .qa-passage:not([hidden])").inner_text())
+        page.get_by_role("tab", name="More quotes").click()
+        page.locator("#qa-more details summary").first.click()
+        more = page.locator("#qa-more details[open] .qa-ctx").inner_text()
+        page.wait_for_timeout(500)
+        injected = page.evaluate("""() => {
+            const found = '[data-pwned], script, iframe, u, img[src="x"], svg[onload], '
+                          + 'a[href^="javascript"], [onerror], [onload]';
+            let n = 0;
+            for (const sel of ['#qa-chat', '#qa-source', '#qa-more'])
+                for (const root of document.querySelectorAll(sel))
+                    n += root.querySelectorAll(found).length;
+            return n;
+        }""")
+        pwned = page.evaluate("window.__pwned")
     assert pwned is None and dialogs == [] and injected == 0
     keeper, brother = (" ".join(t["text"].split()) for t in (LANTERN_TURNS[1], LANTERN_TURNS[3]))
     assert keeper in " ".join(shown[0].split()) and brother in " ".join(shown[1].split())
