@@ -180,7 +180,7 @@ def test_a_pin_on_the_map_opens_its_passage_in_source(page, expected):
 
 
 def test_a_name_text_interview_shows_its_questions_on_the_map(page, tmp_path):
-    from test_asking_map import NAMED
+    from test_ui import NAMED  # tests/unit/test_ui.py, on the path once collected
 
     path = tmp_path / "bakery-chat.txt"
     path.write_text(NAMED, encoding="utf-8")

@@ -21,7 +21,7 @@ import pytest
 from qa_bot import ui, upload_handlers
 from qa_bot.answers import Answer, Result
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 QUESTION = "Does Ivanov regret the fall of the USSR?"
 REPLY_TO = "Do you regret that the USSR fell apart?"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "qa_bot"
+PACKAGE = Path(__file__).resolve().parents[2] / "qa_bot"
 MAX_LINES = 300
 
 
