@@ -11,13 +11,7 @@ import sys
 import threading
 
 import pytest
-from conftest import ROOT, TALKS, write_corpus
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from helpers import ROOT, TALKS, free_port, write_corpus
 
 
 def test_the_startup_line_names_the_address_and_how_to_stop_and_share():

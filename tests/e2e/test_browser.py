@@ -7,97 +7,17 @@ QABOT_URL to drive an app you started yourself instead (it gets a transcript upl
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-from pathlib import Path
+from browser_steps import BROWSER, TIMEOUT, ask, shoot, upload
+from helpers import ANSWER, QUESTION, REPLY_TO
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "corpus"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-QUESTION = "Does Ivanov regret the fall of the USSR?"
-REPLY_TO = "Do you regret that the USSR fell apart?"
-# The answer paragraph the quote must come from: which sentences of it are quoted is retrieval's
-# business (tested elsewhere); the page must show what it was given.
-ANSWER = next(line for line in (CORPUS / "viktor-ivanov-interview.txt").read_text("utf-8").splitlines()
-              if REPLY_TO in line).split(REPLY_TO, 1)[1].strip()
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'
 LITERALS = (SCRIPT, IMG, "${window.__pwned = 3}", "{{value}}", "**bold**", "&amp;", "www.example.com/a_b_c")
 MARKUP_TRANSCRIPT = ("Interviewer: What did you hide in the <b>page</b>?\n"
                      f"Mallory: I hid {', '.join(LITERALS)} in the page.\n")
-TIMEOUT = 60_000
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory, real_embedder):
-    import app
-
-    if os.environ.get("QABOT_URL"):
-        yield os.environ["QABOT_URL"]
-        return
-    base = tmp_path_factory.mktemp("browser")
-    shutil.copytree(CORPUS, base / "corpus")
-    app.configure(base / "corpus", base / "index", embedder=real_embedder)
-    port = free_port()
-    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.dialogs = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(url)
-    page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)  # the bot has loaded
-    yield page
-    page.close()
-
-
-def shoot(page, name: str) -> None:
-    folder = os.environ.get("QABOT_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name), full_page=True)
-
-
-def ask(page, question: str) -> None:
-    count = page.locator("#qa-chat .message-row").count()
-    page.fill("#qa-question textarea", question)
-    page.click("#qa-ask")
-    page.wait_for_function(f"document.querySelectorAll('#qa-chat .message-row').length >= {count + 2}",
-                           timeout=TIMEOUT)
-    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+pytestmark = BROWSER
+ANY_APP = True  # QABOT_URL may name the app (e2e/conftest.py)
 
 
 def test_question_shows_quote_speaker_and_interviewer_question(page):
@@ -134,11 +54,7 @@ def test_empty_question_and_bad_upload_show_a_message(page, tmp_path):
     page.click("#qa-ask")
     page.wait_for_selector("#qa-notice .qa-notice", timeout=TIMEOUT)
     assert "Type a question first" in page.locator("#qa-notice").inner_text()
-    bad = tmp_path / "broken.json"
-    bad.write_text('{"turns": [', encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(bad))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-error", timeout=TIMEOUT)
+    upload(page, tmp_path / "broken.json", '{"turns": [', outcome="error")
     assert "broken.json:1: invalid JSON" in page.locator("#qa-upload-notice").inner_text()
     shoot(page, "bad-upload.png")
     ask(page, QUESTION)  # the app is still up
@@ -146,11 +62,7 @@ def test_empty_question_and_bad_upload_show_a_message(page, tmp_path):
 
 
 def test_markup_in_a_transcript_shows_as_text_and_never_runs(page, tmp_path):
-    path = tmp_path / "markup.txt"
-    path.write_text(MARKUP_TRANSCRIPT, encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "markup.txt", MARKUP_TRANSCRIPT)
     assert "Added markup.txt" in page.locator("#qa-upload-notice").inner_text()
     ask(page, f"What did Mallory hide in the page? {IMG}")
     quote = page.locator("#qa-chat blockquote").last.inner_text()

@@ -2,7 +2,7 @@
 label clear of the text, one answer per question however often Ask is clicked, map pins that open
 their passage, and question turns drawn on the map of a ``Name: text`` interview.
 
-The app, the browser and the page are the fixtures of ``test_browser.py`` (Playwright driving
+The app, the browser and the page are the fixtures of e2e/conftest.py (Playwright driving
 Debian's headless Chromium over a copy of ``corpus/`` with the real model).
 """
 
@@ -12,14 +12,13 @@ import os
 import time
 
 import pytest
-import test_browser
-from test_browser import QUESTION, TIMEOUT, ask
+from browser_steps import BROWSER, TIMEOUT, ask, rows, upload
+from helpers import NAMED, QUESTION
 
 from qa_bot.ui import NO_REPLY, one_line
 
-# The app on a free port, the browser and a loaded page: test_browser.py's fixtures, used by name.
-url, browser, page = test_browser.url, test_browser.browser, test_browser.page
-pytestmark = test_browser.pytestmark
+pytestmark = BROWSER
+ANY_APP = True  # QABOT_URL may name the app, as in test_browser.py (e2e/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +102,6 @@ def test_the_chat_label_never_covers_the_messages_as_they_scroll(page):
     assert page.locator("#qa-chat").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
 
 
-def rows(page) -> int:
-    return page.locator("#qa-chat .message-row").count()
-
-
 @pytest.fixture
 def slow_answers(monkeypatch):
     """Every question the app answers takes 2 s longer (the first answers of a cold start take
@@ -180,13 +175,7 @@ def test_a_pin_on_the_map_opens_its_passage_in_source(page, expected):
 
 
 def test_a_name_text_interview_shows_its_questions_on_the_map(page, tmp_path):
-    from test_ui import NAMED  # tests/unit/test_ui.py, on the path once collected
-
-    path = tmp_path / "bakery-chat.txt"
-    path.write_text(NAMED, encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "bakery-chat.txt", NAMED)
     ask(page, "Why did Jonas choose rye bread?")
     bar = page.locator("#qa-source .qa-map", has_text="bakery-chat").locator(".qa-map-bar")
     questions = bar.locator(".qa-seg-question")

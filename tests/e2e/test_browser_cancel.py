@@ -9,29 +9,18 @@ of the machine (no sleeps, no timing).
 
 from __future__ import annotations
 
-import hashlib
-import socket
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from browser_steps import BROWSER, TIMEOUT, new_page
+from helpers import TALKS, FakeEmbedder, launched, tree, write_corpus
 
 from qa_bot import page_state
 from qa_bot import upload_handlers as uploads
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT = 60_000
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
+pytestmark = BROWSER
 
 
 class GatedEmbedder(FakeEmbedder):
@@ -49,64 +38,40 @@ class GatedEmbedder(FakeEmbedder):
         return super().encode(texts)
 
 
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def served(tmp_path):
+def gated(tmp_path):
     """The app over two small talks with the gated embedder; yields (url, index folder, embedder)."""
-    import app
-
     embedder = GatedEmbedder()
-    previous = app.HOLDER
-    app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", embedder=embedder).get()
-    page = app.build_demo()
-    port = free_port()
-    app.serve(page, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://127.0.0.1:{port}/", tmp_path / "index", embedder
+        with launched(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", embedder=embedder,
+                      load=True) as served:
+            yield served.url, tmp_path / "index", embedder
     finally:
         embedder.gate.set()
-        page.close()
-        page_state.restore(previous)
 
 
-def test_cancel_stops_an_upload_being_indexed_and_changes_nothing(served, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    url, index, embedder = served
+def test_cancel_stops_an_upload_being_indexed_and_changes_nothing(gated, browser, tmp_path):
+    url, index, embedder = gated
     path = tmp_path / "many.txt"
     path.write_text("".join(f"{'Ann' if i % 2 else 'Ben'}: Line {i} is about rivers and bread.\n"
                             for i in range(400)), encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)
-        page.click("#qa-add")
-        page.wait_for_function("document.querySelector('#qa-upload')?.innerText.includes('up to ')",
-                               timeout=TIMEOUT)  # the limit in force, in the box's label
-        assert not page.locator("#qa-cancel-upload").is_visible()
-        before = tree(index)
-        embedder.gate.clear()
-        page.set_input_files("#qa-upload input[type=file]", str(path))
-        assert embedder.waiting.wait(TIMEOUT / 1000)  # the first batch is being embedded
-        page.wait_for_selector("text=/Embedding passages: 0 of [0-9,]+, .* left/", timeout=TIMEOUT)
-        page.click("#qa-cancel-upload")
-        page.wait_for_function("document.querySelector('#qa-upload-notice')?.innerText.includes('Cancel')",
-                               timeout=TIMEOUT)
-        embedder.gate.set()
-        page.wait_for_selector("#qa-upload-notice :text('Cancelled: many.txt was not added')",
-                               timeout=TIMEOUT)
-        page.wait_for_selector("#qa-cancel-upload", state="hidden", timeout=TIMEOUT)
-        browser.close()
+    page = new_page(browser, url)
+    page.click("#qa-add")
+    page.wait_for_function("document.querySelector('#qa-upload')?.innerText.includes('up to ')",
+                           timeout=TIMEOUT)  # the limit in force, in the box's label
+    assert not page.locator("#qa-cancel-upload").is_visible()
+    before = tree(index)
+    embedder.gate.clear()
+    page.set_input_files("#qa-upload input[type=file]", str(path))
+    assert embedder.waiting.wait(TIMEOUT / 1000)  # the first batch is being embedded
+    page.wait_for_selector("text=/Embedding passages: 0 of [0-9,]+, .* left/", timeout=TIMEOUT)
+    page.click("#qa-cancel-upload")
+    page.wait_for_function("document.querySelector('#qa-upload-notice')?.innerText.includes('Cancel')",
+                           timeout=TIMEOUT)
+    embedder.gate.set()
+    page.wait_for_selector("#qa-upload-notice :text('Cancelled: many.txt was not added')",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#qa-cancel-upload", state="hidden", timeout=TIMEOUT)
+    page.close()
     assert tree(index) == before and not any((index / "uploads").iterdir())
     assert "many.txt" not in page_state.bot().transcripts and not uploads._cancels

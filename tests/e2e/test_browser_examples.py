@@ -4,17 +4,12 @@ answers when clicked."""
 
 from __future__ import annotations
 
-import pytest
-from test_browser import CHROMIUM, TIMEOUT
-from test_browser_links import BAKERY, answers, browser, last_reply, open_page, url  # noqa: F401 (fixtures)
+from browser_steps import BROWSER, TIMEOUT, answers, last_reply, upload
+from helpers import BAKERY
 
 from qa_bot import ui
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
+pytestmark = BROWSER
 
 
 def shown(page) -> list[str]:
@@ -46,17 +41,13 @@ def choose_all_transcripts(page) -> None:
     page.get_by_role("option", name="All transcripts").click()
 
 
-def test_examples_follow_the_scope_and_each_answers(url, open_page, tmp_path):  # noqa: F811
+def test_examples_follow_the_scope_and_each_answers(url, open_page, tmp_path):
     page = open_page(url)
     page.wait_for_timeout(1000)  # the examples are checked after the page loads
     assert shown(page) == list(ui.EXAMPLES)  # the default corpus keeps its curated questions
     click_each_and_check(page, shown(page), "Viktor Ivanov")
 
-    path = tmp_path / "bakery-chat.txt"
-    path.write_text(BAKERY, encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "bakery-chat.txt", BAKERY)
     bakery = wait_examples(page, list(ui.EXAMPLES))
     assert not set(bakery) & set(ui.EXAMPLES)
     # its interviewer's questions first, in the order she asks them

@@ -8,84 +8,14 @@ clears the filters and asks again in the page.
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import quote
 
-import pytest
-from test_browser import ANSWER, ARGS, CHROMIUM, CORPUS, QUESTION, TIMEOUT, free_port, shoot
+from browser_steps import BROWSER, TIMEOUT, answers, ask, last_reply, shoot, upload
+from helpers import ANSWER, BAKERY, MARKET, QUESTION
 
 INTERVIEW = "viktor-ivanov-interview.txt"
-BAKERY = ("Anna Schmidt: What is your best-selling bread?\n"
-          "Jonas Weber: The sourdough rye. People queue for it on Saturdays.\n"
-          "Anna Schmidt: When do you start baking in the morning?\n"
-          "Jonas Weber: At three o'clock, so the first loaves are out by six.\n"
-          "Anna Schmidt: Who taught you to bake?\n"
-          "Jonas Weber: My grandmother in Hamburg. She kept her starter alive for forty years.\n")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory, real_embedder):
-    import app
-
-    base = tmp_path_factory.mktemp("links")
-    shutil.copytree(CORPUS, base / "corpus")
-    app.configure(base / "corpus", base / "index", embedder=real_embedder)
-    port = free_port()
-    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """Opens a page at a URL in a context that may read the clipboard, once the bot has loaded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  permissions=["clipboard-read", "clipboard-write"])
-
-    def go(address: str):
-        page = context.new_page()
-        page.goto(address)
-        page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)
-        return page
-
-    yield go
-    context.close()
-
-
-def answers(page, count: int) -> None:
-    """Waits for the chat to hold ``count`` messages and the Ask button to be free again."""
-    page.wait_for_function(f"document.querySelectorAll('#qa-chat .message-row').length >= {count}",
-                           timeout=TIMEOUT)
-    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
-
-
-def ask(page, question: str) -> None:
-    count = page.locator("#qa-chat .message-row").count()
-    page.fill("#qa-question textarea", question)
-    page.click("#qa-ask")
-    answers(page, count + 2)
-
-
-def last_reply(page):
-    return page.locator("#qa-chat .message-row").last
+pytestmark = BROWSER
 
 
 def test_deep_link_asks_the_question_in_its_scope(url, open_page):
@@ -128,11 +58,7 @@ def test_link_to_an_unknown_transcript_says_so_and_asks_nothing(url, open_page):
 
 def test_scope_chip_after_an_upload_and_search_all_widens(url, open_page, tmp_path):
     page = open_page(url)
-    path = tmp_path / "bakery-chat.txt"
-    path.write_text(BAKERY, encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "bakery-chat.txt", BAKERY)
     assert "bakery-chat.txt" in page.locator("#qa-transcript input").input_value()
     ask(page, QUESTION)
     narrowed = last_reply(page)
@@ -147,11 +73,6 @@ def test_scope_chip_after_an_upload_and_search_all_widens(url, open_page, tmp_pa
     assert page.locator("#qa-transcript input").input_value() == "All transcripts"
     assert page.locator("#qa-speaker input").input_value() == "All speakers"
     assert page.url == url
-
-
-MARKET = ("Interviewer: Do you miss the Soviet Union?\n"
-          "Aigul Sadykova: No, I do not miss the Soviet Union. Its fall gave Kyrgyzstan a voice of its "
-          "own, and my stall in the Osh bazaar is mine.\n")
 
 
 def choose(page, dropdown: str, option: str) -> None:
@@ -175,11 +96,7 @@ def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page
     import app
 
     page = open_page(url)
-    path = tmp_path / "market-chat.txt"
-    path.write_text(MARKET, encoding="utf-8")
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "market-chat.txt", MARKET)
     try:
         choose(page, "#qa-transcript", "All transcripts")
         choose(page, "#qa-speaker", "Aigul Sadykova")

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_browser import ARGS, CHROMIUM, TIMEOUT, ask, free_port, shoot
-
-from qa_bot import page_state
+from browser_steps import BROWSER, TIMEOUT, ask, shoot
+from helpers import launched
 
 RATE, SECONDS = 8000, 20
 QUESTION = "Why did the harbour close in the winter?"
@@ -41,11 +40,7 @@ Anna Berg: The harbour closed because the sea froze solid for six weeks and no b
 Host: Thank you, Anna.
 """
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
+pytestmark = BROWSER
 
 
 def write_wav(path: Path, seconds: int = SECONDS) -> bytes:
@@ -63,43 +58,14 @@ def write_wav(path: Path, seconds: int = SECONDS) -> bytes:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, real_embedder):
     """The app over a corpus of one recorded SRT talk; a secret recording lies beside the corpus."""
-    import app
-
     base = tmp_path_factory.mktemp("browser-media")
     corpus = base / "corpus"
     corpus.mkdir()
     (corpus / "harbour talk.srt").write_text(SRT, encoding="utf-8")
-    audio = write_wav(corpus / "harbour talk.wav")
+    write_wav(corpus / "harbour talk.wav")
     write_wav(base / "secret.wav", 1)
-    previous = app.HOLDER
-    app.configure(corpus, base / "index", embedder=real_embedder)
-    port = free_port()
-    demo = app.build_demo()
-    app.serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", audio
-    finally:
-        demo.close()
-        page_state.restore(previous)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, served):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(served[0])
-    page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)  # the bot has loaded
-    yield page
-    page.close()
+    with launched(corpus, base / "index", embedder=real_embedder) as served:
+        yield served
 
 
 def position(page, selector: str) -> float:
@@ -147,7 +113,7 @@ def test_each_more_quote_plays_from_its_own_timestamp(page):
 
 
 def test_the_page_fetches_the_recording_and_nothing_beside_it(page, served):
-    url, audio = served
+    url, audio = served.url, (served.bot.corpus / "harbour talk.wav").read_bytes()
     assert page.request.get(url + "media/harbour%20talk.srt").body() == audio
     for path in ("media/..%2Fsecret.wav", "media/harbour%20talk.wav", "media/secret.srt"):
         assert page.request.get(url + path).status == 404

@@ -6,89 +6,15 @@ real model, the app over a copy of corpus/ (see tests/test_browser.py).
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import socket
-from pathlib import Path
+from browser_steps import BROWSER, TIMEOUT, ask, upload
+from helpers import tree
 
-import pytest
-
-from qa_bot import page_state
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "corpus"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT = 60_000
 CRANES = ("Interviewer: Where do the cranes spend the winter?\n"
           "Mara Lindqvist: The cranes winter in the marshes of southern Spain, near the lagoons of "
           "Gallocanta. They leave Sweden in October.\n")
 QUESTION = "Where do the cranes spend the winter?"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium); Playwright cannot download one here"),
-]
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) with the SHA-256 of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, real_embedder):
-    """The app over a copy of corpus/; yields (url, corpus copy, index folder)."""
-    import app
-
-    base = tmp_path_factory.mktemp("browser-uploads")
-    shutil.copytree(CORPUS, base / "corpus")
-    previous = app.HOLDER
-    app.configure(base / "corpus", base / "index", embedder=real_embedder)
-    port = free_port()
-    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", base / "corpus", base / "index"
-    finally:
-        app.demo.close()
-        page_state.restore(previous)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, served):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(served[0])
-    page.wait_for_selector("#qa-status .qa-status", timeout=TIMEOUT)  # the bot has loaded
-    yield page
-    page.close()
-
-
-def ask(page, question: str) -> None:
-    count = page.locator("#qa-chat .message-row").count()
-    page.fill("#qa-question textarea", question)
-    page.click("#qa-ask")
-    page.wait_for_function(f"document.querySelectorAll('#qa-chat .message-row').length >= {count + 2}",
-                           timeout=TIMEOUT)
-    page.wait_for_selector("#qa-ask:not([disabled])", timeout=TIMEOUT)
+pytestmark = BROWSER
 
 
 def options(page, dropdown: str) -> list[str]:
@@ -103,15 +29,11 @@ def options(page, dropdown: str) -> list[str]:
 
 
 def test_upload_ask_remove_and_the_corpus_folder_is_unchanged(page, served, tmp_path):
-    _, corpus, index = served
+    corpus, index = served.corpus, served.index
     before = tree(corpus)
     status = page.locator("#qa-status").inner_text()
-    path = tmp_path / "cranes.txt"
-    path.write_text(CRANES, encoding="utf-8")
 
-    page.click("#qa-add")
-    page.set_input_files("#qa-upload input[type=file]", str(path))
-    page.wait_for_selector("#qa-upload-notice .qa-notice-ok", timeout=TIMEOUT)
+    upload(page, tmp_path / "cranes.txt", CRANES)
     assert "Added cranes.txt" in page.locator("#qa-upload-notice").inner_text()
     assert (index / "uploads" / "cranes.txt").read_text("utf-8") == CRANES
     assert tree(corpus) == before  # the upload did not land in corpus/
@@ -153,4 +75,4 @@ def test_a_corpus_file_is_not_offered_for_removal(page, served):
     page.click("#qa-remove")
     page.wait_for_selector("#qa-upload-notice .qa-notice-error", timeout=TIMEOUT)
     assert "Choose an uploaded transcript to remove first" in page.locator("#qa-upload-notice").inner_text()
-    assert (served[1] / "viktor-ivanov-interview.txt").exists()
+    assert (served.corpus / "viktor-ivanov-interview.txt").exists()

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import TALKS, FakeEmbedder, launched, write_corpus
 
 pytestmark = pytest.mark.e2e
 
@@ -21,34 +20,12 @@ CRANES = [{"speaker": "Interviewer", "text": "Where do the cranes spend the wint
            "near the lagoons.", "start": 4.5}]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A fresh page launched in this process over a copy of TALKS; yields (url, corpus folder)."""
-    import app
-
+    """A fresh page launched in this process over a copy of TALKS, in ``base/corpus``."""
     base = tmp_path_factory.mktemp("api")
-    corpus = write_corpus(base / "corpus", TALKS)
-    app.configure(corpus, base / "index", embedder=FakeEmbedder())
-    page = app.build_demo()
-    port = free_port()
-    app.serve(page, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", corpus
-    finally:
-        page.close()
-
-
-@pytest.fixture(scope="module")
-def client(served):
-    from gradio_client import Client
-
-    return Client(served[0], verbose=False)
+    with launched(write_corpus(base / "corpus", TALKS), base / "index", embedder=FakeEmbedder()) as served:
+        yield served
 
 
 def _bot():
@@ -69,7 +46,7 @@ def test_add_transcript_returns_json_and_the_transcript_is_searchable(client, se
     assert "Alice Moreau" in got["speakers"]
     passages = [c for c in _bot().index.chunks if c.transcript == "cranes.jsonl"]
     assert got["passages"] == len(passages) >= 1
-    assert (served[1].parent / "index" / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
+    assert (served.bot.corpus.parent / "index" / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
     answer = client.predict("Where do cranes spend the winter?", 3, "cranes", "", api_name="/ask")
     assert "southern Spain" in answer["answers"][0]["quote"]
 
@@ -83,14 +60,14 @@ def test_a_rejected_file_is_an_error_and_changes_nothing(client, served, tmp_pat
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    before = sorted(p.name for p in served[1].parent.rglob("*"))
+    before = sorted(p.name for p in served.bot.corpus.parent.rglob("*"))
     names = set(_bot().transcripts)
     bad = tmp_path / name
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(AppError, match=message) as caught:
         client.predict(handle_file(bad), api_name="/add_transcript")
     assert "nothing was changed" in str(caught.value)
-    assert sorted(p.name for p in served[1].parent.rglob("*")) == before
+    assert sorted(p.name for p in served.bot.corpus.parent.rglob("*")) == before
     assert set(_bot().transcripts) == names
 
 
@@ -106,12 +83,12 @@ def test_a_path_on_the_server_is_refused_not_read(client, served, sent):
     """Only a file sent with handle_file is an upload; a path could name any file on the server."""
     from gradio_client.exceptions import AppError
 
-    secret = served[1].parent / "secret.txt"
+    secret = served.bot.corpus.parent / "secret.txt"
     secret.write_text("Host: What is the password?\nAnn: The password is swordfish.\n", encoding="utf-8")
     sent = str(secret) if sent == "server-path" else {"path": str(secret)}
     with pytest.raises(AppError, match="handle_file"):
         client.predict(sent, api_name="/add_transcript")
-    assert "secret.txt" not in _bot().transcripts and not (served[1] / "secret.txt").exists()
+    assert "secret.txt" not in _bot().transcripts and not (served.bot.corpus / "secret.txt").exists()
 
 
 # ------------------------------------------------------------------------------------------ /ask

@@ -14,50 +14,16 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from helpers import CORPUS, MARKET, QUESTION, REPLY_TO, ROOT, free_port
 
 from qa_bot import ui, upload_handlers
 from qa_bot.answers import Answer, Result
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "corpus"
-QUESTION = "Does Ivanov regret the fall of the USSR?"
-REPLY_TO = "Do you regret that the USSR fell apart?"
 MARKUP = '<script>alert(1)</script> and <img src=x onerror="alert(2)"> ${x} {{value}} **bold** [a](http://e.x)'
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, real_embedder):
-    """The app launched in this process over a copy of corpus/; yields (url, corpus folder)."""
-    import app
-
-    base = tmp_path_factory.mktemp("app")
-    corpus = base / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    app.configure(corpus, base / "index", embedder=real_embedder)
-    port = free_port()
-    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", corpus
-    finally:
-        app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(served):
-    from gradio_client import Client
-
-    return Client(served[0], verbose=False)
 
 
 def answer(**kw) -> Answer:
@@ -172,8 +138,8 @@ def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
     added = client.predict(handle_file(path), api_name="/add_transcript")
     assert added["transcript"] == "cranes.jsonl" and added["turns"] == 2
     assert "Alice Moreau" in added["speakers"] and added["passages"] >= 1
-    assert (served[1].parent / "index" / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
-    assert not (served[1] / "cranes.jsonl").exists()  # uploads stay out of the corpus folder
+    assert (served.index / "uploads" / "cranes.jsonl").read_bytes() == path.read_bytes()
+    assert not (served.corpus / "cranes.jsonl").exists()  # uploads stay out of the corpus folder
     got = client.predict("Where do cranes spend the winter?", 3, "cranes", "", api_name="/ask")
     top = got["answers"][0]
     assert top["speaker"] == "Alice Moreau" and "southern Spain" in top["quote"]
@@ -183,7 +149,7 @@ def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
 def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, tmp_path):
     import app
 
-    before = sorted(p.name for p in served[1].iterdir())
+    before = sorted(p.name for p in served.corpus.iterdir())
     names = set(app.HOLDER.get().transcripts)
     from gradio_client import handle_file
 
@@ -197,7 +163,7 @@ def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, t
     assert "broken.json:1: invalid JSON" in str(caught.value)
     notice, *_ = upload_handlers.add_transcript(str(bad))  # the page's upload box says the same in a notice
     assert "broken.json:1: invalid JSON" in notice and 'qa-notice-error' in notice
-    assert sorted(p.name for p in served[1].iterdir()) == before
+    assert sorted(p.name for p in served.corpus.iterdir()) == before
     assert set(app.HOLDER.get().transcripts) == names
     assert client.predict(QUESTION, 1, "", "", api_name="/ask")["answers"]  # still up
 
@@ -229,15 +195,6 @@ def test_chat_no_answer_and_empty_question(served):
     assert "No answer to show" in source
     history, _, *_, notice = app.respond("  ", [{"role": "user", "content": "x"}], app.ALL, app.ALL, 3)
     assert len(history) == 1 and "Type a question first" in notice
-
-
-# A second transcript that also speaks of the Soviet Union's fall, less closely than Ivanov does:
-# over everything QUESTION is his, narrowed to her transcript or to her it is hers.
-MARKET = ("Interviewer: Do you miss the Soviet Union?\n"
-          "Aigul Sadykova: No, I do not miss the Soviet Union. Its fall gave Kyrgyzstan a voice of its "
-          "own, and my stall in the Osh bazaar is mine.\n"
-          "Interviewer: What do you sell?\n"
-          "Aigul Sadykova: Dried apricots, walnuts and honey from the Issyk-Kul valley.\n")
 
 
 def text_of(message: dict) -> str:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder, launched
 
-from qa_bot import page_state
 from qa_bot.config import Settings
 from qa_bot.media_route import media_url
 
@@ -21,17 +18,9 @@ SECRET = b"RIFF secret recording outside the corpus"
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app with a login over a corpus with one recorded transcript; secrets beside the corpus."""
-    import app
-
     base = tmp_path_factory.mktemp("media-app")
     corpus = base / "corpus"
     (corpus / "sub").mkdir(parents=True)
@@ -44,25 +33,9 @@ def served(tmp_path_factory):
     (corpus / "escape.srt.meta.json").write_text(json.dumps({"media": "../secret.wav"}), encoding="utf-8")
     (base / "secret.wav").write_bytes(SECRET)
     (base / "escape.wav").write_bytes(SECRET)
-    previous = app.HOLDER
-    app.configure(corpus, base / "index", Settings(), FakeEmbedder()).get()
-    port = free_port()
-    page = app.build_demo()
-    app.serve(page, "127.0.0.1", port, auth=(USER, PASSWORD), prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", base
-    finally:
-        page.close()
-        page_state.restore(previous)
-
-
-@pytest.fixture
-def http(served):
-    import httpx
-
-    with httpx.Client(base_url=served[0], timeout=30) as client:
-        assert client.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
-        yield client
+    with launched(corpus, base / "index", Settings(), FakeEmbedder(), auth=(USER, PASSWORD),
+                  load=True) as served:
+        yield served
 
 
 def test_media_url_names_the_transcript_relative_to_the_page():
@@ -84,7 +57,7 @@ def test_a_known_transcripts_recording_is_served_whole_and_by_range(http):
 def test_media_need_the_login(served):
     import httpx
 
-    response = httpx.get(served[0] + media_url("talk.srt"), timeout=30)
+    response = httpx.get(served.url + media_url("talk.srt"), timeout=30)
     assert response.status_code == 401 and response.content != AUDIO
 
 
@@ -99,7 +72,7 @@ def test_nothing_but_a_known_transcripts_media_is_served(http, served, path):
 
 
 def test_the_corpus_folder_is_not_opened_to_gradios_file_route(http, served):
-    corpus = Path(served[1]) / "corpus"
+    corpus = served.bot.corpus
     for name in ("talk.wav", "talk.srt", "orphan.wav"):
         response = http.get(f"gradio_api/file={corpus / name}")
         assert response.status_code == 403 and response.content not in (AUDIO, SECRET)

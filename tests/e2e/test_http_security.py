@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, FakeEmbedder, named_files
+from helpers import ROOT, FakeEmbedder, named_files
 
 from qa_bot import access, bot_loader, page_events, page_state, serving, ui, upload_handlers
 from qa_bot import index as index_mod

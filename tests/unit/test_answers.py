@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, FakeEmbedder
-from conftest import write_corpus as write_files
+from helpers import ANSWER_KEYS, CORPUS, INTERVIEW, RESULT_KEYS, FakeEmbedder, open_bot
+from helpers import write_corpus as write_files
 
 from qa_bot import index as index_mod
 from qa_bot import index_check
@@ -18,10 +18,6 @@ from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.parsers.corpus import parse
 from qa_bot.retrieval import Hit
-
-RESULT_KEYS = {"question", "no_answer", "answers"}
-ANSWER_KEYS = {"quote", "transcript", "title", "speaker", "in_reply_to", "start", "end", "line",
-               "timestamp", "score", "context"}
 
 LABELLED = (
     "Host: What is your favourite fruit?\n"
@@ -63,12 +59,6 @@ QUESTIONS = [
     "Why did they plant olive trees?", "What fuels the rockets?", "Is hydrogen costly?",
     "Which river is longest?", "Nile or Amazon", "gulls", "a question about nothing in particular",
 ]
-
-
-
-
-def open_bot(corpus: Path, index_dir: Path, embedder=None) -> QaBot:
-    return QaBot.open(corpus, index_dir, Settings(), embedder or FakeEmbedder())
 
 
 def check_result(bot: QaBot, result: Result, top_k: int) -> None:

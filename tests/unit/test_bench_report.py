@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from conftest import ROOT
+from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 _spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")

@@ -9,17 +9,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, ROOT, TALKS, FakeEmbedder, write_corpus
+from helpers import CORPUS, INTERVIEW, ROOT, FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot.answers import Result
 from qa_bot.bot import INDEX_SUBDIR, QaBot
 from qa_bot.errors import QaBotError, QuestionError
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", TALKS)
 
 
 @pytest.fixture
@@ -146,7 +141,7 @@ def test_the_heavy_modules_are_loaded_once_needed():
     done = run_python(f"""
         import json, sys, tempfile
         sys.path.insert(0, {str(ROOT / 'tests')!r})
-        from conftest import FakeEmbedder
+        from helpers import FakeEmbedder
         import qa_bot
         qa_bot.load({str(CORPUS)!r}, tempfile.mkdtemp(), embedder=FakeEmbedder())
         print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))

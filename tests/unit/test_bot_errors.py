@@ -8,17 +8,12 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot import bot as bot_mod
 from qa_bot import cli
 from qa_bot.errors import QuestionError
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", TALKS)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from helpers import INTERVIEW, assert_chunks, assert_every_sentence_covered
 
-from qa_bot.chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk, chunk_transcript, windows
+from qa_bot.chunking import MAX_CHUNK_CHARS, Chunk, chunk_transcript, windows
 from qa_bot.parsers.base import SPEECH, Metadata, Transcript
-from qa_bot.parsers.corpus import load_corpus, parse
+from qa_bot.parsers.corpus import parse
 from qa_bot.parsers.sentences import sentence_spans
-from tests.conftest import CORPUS, INTERVIEW
 
 
 def texts(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -110,41 +110,6 @@ def test_window_size_and_stride_must_be_positive(size: int, stride: int) -> None
 
 
 # --- chunks of transcripts ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def interview() -> Transcript:
-    loaded, _ = load_corpus(CORPUS)
-    return next(t for t in loaded if t.name == INTERVIEW.name)
-
-
-def assert_chunks(transcript: Transcript, chunks: list[Chunk], max_chars: int = MAX_CHUNK_CHARS) -> None:
-    """Slices of the text, inside one quotable turn, short, on the right line, in order."""
-    text = transcript.text
-    for chunk in chunks:
-        turn = transcript.turns[chunk.turn]
-        assert text[chunk.start:chunk.end] == chunk.text
-        assert turn.kind in QUOTABLE
-        assert turn.start <= chunk.start < chunk.end <= turn.end
-        assert chunk.speaker == turn.speaker
-        assert len(chunk.text) <= max_chars
-        assert chunk.text == chunk.text.strip()
-        assert chunk.line == text[:chunk.start].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
-        assert (chunk.start_time, chunk.end_time) == (turn.start_time, turn.end_time)
-        assert chunk.reply_turn == turn.reply_to
-        expected = transcript.turns[turn.reply_to].text if turn.reply_to is not None else None
-        assert chunk.in_reply_to == expected
-    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
-
-
-def assert_every_sentence_covered(transcript: Transcript, chunks: list[Chunk],
-                                  max_chars: int = MAX_CHUNK_CHARS) -> None:
-    for turn in transcript.turns:
-        if turn.kind not in QUOTABLE:
-            continue
-        mine = [c for c in chunks if c.turn == turn.index]
-        for s, e in sentence_spans(transcript.text, turn.start, turn.end, max_chars):
-            assert any(c.start <= s and e <= c.end for c in mine), transcript.text[s:e]
 
 
 def test_interview_chunks(interview: Transcript) -> None:

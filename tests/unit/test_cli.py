@@ -12,23 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, ROOT, TALKS, FakeEmbedder, write_corpus
+from helpers import CORPUS, INTERVIEW, ROOT, check_shape, write_corpus
 
-from qa_bot import bot as bot_mod
 from qa_bot import cli
 
 # Line 3 is not JSON.
 BROKEN_JSONL = '{"speaker": "Ann", "text": "Fine words."}\n{"speaker": "Ann", "text": "More."}\n{oops\n'
-RESULT_KEYS = {"question", "no_answer", "answers"}
-ANSWER_KEYS = {"quote", "transcript", "title", "speaker", "in_reply_to", "start", "end", "line",
-               "timestamp", "score", "context"}
-
-
-def check_shape(data: dict) -> None:
-    assert set(data) >= RESULT_KEYS
-    assert isinstance(data["no_answer"], bool)
-    for answer in data["answers"]:
-        assert set(answer) >= ANSWER_KEYS
 
 
 # --- in process, with the fake embedder ------------------------------------------------------
@@ -37,24 +26,6 @@ def check_shape(data: dict) -> None:
 class Run:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def fake_model(monkeypatch) -> list[FakeEmbedder]:
-    """Every embedder the CLI makes is a FakeEmbedder; the list holds them, newest last."""
-    made: list[FakeEmbedder] = []
-
-    def make(*args, **kwargs):
-        made.append(FakeEmbedder())
-        return made[-1]
-
-    monkeypatch.setattr(bot_mod, "SentenceTransformerEmbedder", make)
-    return made
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", TALKS)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from qa_bot.config import Settings
 from qa_bot.errors import ConfigError

@@ -7,18 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder, write_corpus
+from helpers import BAKERY, FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot import examples
 from qa_bot.config import Settings
 
-BAKERY = ("Anna Schmidt: What is your best-selling bread?\n"
-          "Jonas Weber: The sourdough rye. People queue for it on Saturdays.\n"
-          "Anna Schmidt: When do you start baking in the morning?\n"
-          "Jonas Weber: At three o'clock, so the first loaves are out by six.\n"
-          "Anna Schmidt: Who taught you to bake?\n"
-          "Jonas Weber: My grandmother in Hamburg. She kept her starter alive for forty years.\n")
 GARDEN = ("Mia: The garden needs water today.\n"
           "Leo: I watered the tomatoes yesterday, the tomatoes are fine, the tomatoes are red.\n"
           "Mia: The roses look dry though. The roses by the fence.\n"

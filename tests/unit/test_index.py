@@ -17,20 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, FakeEmbedder, named_files
-from conftest import write_corpus as make_corpus
+from helpers import ALPHA, ROOT, FakeEmbedder, named_files, open_bot
+from helpers import ZEPPELINS as DELTA
+from helpers import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.parsers.corpus import load_corpus
 
-ALPHA = (
-    "Host: What is your favourite fruit?\n"
-    "Alice: I love mangoes. They are sweet and juicy.\n"
-    "Host: Where do you live?\n"
-    "Alice: I live in Lisbon near the river. The ferries wake me at dawn. I like that.\n"
-)
 BETA = (
     "Q: Why did you start the bakery?\n"
     "A: My grandmother baked rye bread every Sunday. I wanted to keep her recipe alive.\n"
@@ -41,21 +36,10 @@ GAMMA = (
     "1\n00:00:01,000 --> 00:00:04,000\nWe sailed north for twelve days.\n\n"
     "2\n00:00:05,000 --> 00:00:09,500\nThe ice closed behind the ship. Nobody slept.\n"
 )
-DELTA = (
-    "Interviewer: How do zeppelins fly?\n"
-    "Otto: Hydrogen lifts them. Engines push them forward.\n"
-)
 FILES = {"alpha.txt": ALPHA, "beta.txt": BETA, "gamma.srt": GAMMA}
 QUESTIONS = ["What fruit does Alice love?", "Why start a bakery?", "How long did they sail north?",
              "When do the ferries wake her?"]
 DATA_ROLES = ("chunks_jsonl", "turns_jsonl", "chunks_faiss", "turns_faiss")
-
-
-
-
-def open_bot(corpus: Path, index_dir: Path | None, embedder: FakeEmbedder,
-             settings: Settings | None = None) -> QaBot:
-    return QaBot.open(corpus, index_dir, settings or Settings(), embedder)
 
 
 def full_count(tmp_path: Path, files: dict[str, str], embedder: FakeEmbedder | None = None,
@@ -76,11 +60,6 @@ def answers(bot: QaBot) -> list[dict]:
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return make_corpus(tmp_path / "talks", FILES)
-
-
-@pytest.fixture
-def index_dir(tmp_path: Path) -> Path:
-    return tmp_path / "index"
 
 
 # --- first build -----------------------------------------------------------------------------
@@ -439,7 +418,7 @@ def test_process_killed_mid_write_leaves_the_previous_index(corpus, index_dir):
         import os, sys
         sys.path.insert(0, {str(ROOT / 'tests')!r})
         import faiss
-        from conftest import FakeEmbedder
+        from helpers import FakeEmbedder
         from qa_bot.bot import QaBot
         from qa_bot.config import Settings
         real, calls = faiss.write_index, []

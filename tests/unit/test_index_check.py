@@ -19,16 +19,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import TALKS, FakeEmbedder, open_bot, write_corpus
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from qa_bot import index as index_mod
 from qa_bot import index_check
-from qa_bot.bot import QaBot
 from qa_bot.chunking import chunk_transcript
-from qa_bot.config import Settings
 from qa_bot.errors import TranscriptError
 from qa_bot.parsers.corpus import parse
 
@@ -63,10 +61,6 @@ ATTACKS: dict[str, tuple[str, Edit]] = {
     "start_time as a word": (HYDROGEN, lambda r, c: r.update(start_time="soon")),
     "start_time shifted": (HYDROGEN, lambda r, c: r.update(start_time=99.0)),
 }
-
-
-def open_bot(corpus: Path, index_dir: Path, embedder: FakeEmbedder | None = None) -> QaBot:
-    return QaBot.open(corpus, index_dir, Settings(), embedder or FakeEmbedder())
 
 
 def rewrite(index_dir: Path, role: str, edit: Callable[[list[Record]], None]) -> str:

@@ -34,30 +34,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, FakeEmbedder, named_files
-from conftest import write_corpus as make_corpus
+from helpers import ALPHA, CORPUS, ROOT, FakeEmbedder, named_files, open_bot
+from helpers import ZEPPELINS as DELTA
+from helpers import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
 from qa_bot import page_events, page_state
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 
-ALPHA = ("Host: What is your favourite fruit?\n"
-         "Alice: I love mangoes. They are sweet and juicy.\n"
-         "Host: Where do you live?\n"
-         "Alice: I live in Lisbon near the river. The ferries wake me at dawn.\n")
 BETA = ("Q: Why did you start the bakery?\n"
         "A: My grandmother baked rye bread every Sunday. I wanted to keep her recipe alive.\n")
-DELTA = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
 QUESTIONS = ["What fruit does Alice love?", "Why start a bakery?", "Where does Alice live?"]
 IVANOV = ["Does Ivanov regret the fall of the USSR?", "Why should Russia help Kyrgyzstan?",
           "Who did he meet from Washington?"]
 
-
-
-
-def open_bot(corpus: Path, index_dir: Path, embedder=None) -> QaBot:
-    return QaBot.open(corpus, index_dir, Settings(), embedder or FakeEmbedder())
 
 
 def answers(bot: QaBot, questions=QUESTIONS) -> list[dict]:
@@ -73,11 +64,6 @@ def files_of(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return make_corpus(tmp_path / "talks", {"alpha.txt": ALPHA, "beta.txt": BETA})
-
-
-@pytest.fixture
-def index_dir(tmp_path: Path) -> Path:
-    return tmp_path / "index"
 
 
 # --- an altered manifest ---------------------------------------------------------------------
@@ -233,7 +219,7 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
         import os, sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]  # this checkout's qa_bot
         from pathlib import Path
-        from conftest import FakeEmbedder
+        from helpers import FakeEmbedder
         from qa_bot import index
         from qa_bot.bot import QaBot
         from qa_bot.config import Settings
@@ -372,7 +358,7 @@ def test_read_only_index_folder_with_nothing_new_serves_without_a_warning(corpus
 READ_ONLY_SCRIPT = """
 import errno, json, sys
 sys.path.insert(0, sys.argv[3])
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 try:

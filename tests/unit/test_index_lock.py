@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, FakeEmbedder, named_files
-from conftest import write_corpus as make_corpus
+from helpers import ROOT, FakeEmbedder, named_files
+from helpers import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
@@ -35,7 +35,7 @@ QUESTIONS = ["What happened to the harbour?", "Who remembers the bridge?", "What
 WORKER = textwrap.dedent("""
     import json, sys
     sys.path[:0] = [sys.argv[1], sys.argv[2]]
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
     from qa_bot.bot import QaBot
     from qa_bot.config import Settings
     for _ in sys.stdin:

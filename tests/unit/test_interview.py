@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from conftest import INTERVIEW, ROOT
+from helpers import INTERVIEW, ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import INTERVIEW, ROOT
+from helpers import INTERVIEW, ROOT
 
 from qa_bot.evaluation import overlaps
 from qa_bot.parsers.corpus import load_file

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import INTERVIEW, TALKS, FakeEmbedder, named_files, write_corpus
+from helpers import INTERVIEW, TALKS, named_files, open_bot, write_corpus
 
 from qa_bot import index as index_mod
 from qa_bot import index_files, lexical_files
 from qa_bot.bot import QaBot
-from qa_bot.config import Settings
 from qa_bot.stores import faiss_store
 
 QUESTIONS = ["Does Ivanov regret the fall of the USSR?", "What fruit does Alice love?",
@@ -26,10 +25,6 @@ QUESTIONS = ["Does Ivanov regret the fall of the USSR?", "What fruit does Alice 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus", {**TALKS, INTERVIEW.name: INTERVIEW.read_text("utf-8")})
-
-
-def open_bot(corpus: Path, index_dir: Path) -> QaBot:
-    return QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
 
 
 def answers(bot: QaBot) -> list[dict]:

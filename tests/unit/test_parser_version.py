@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import ROOT, write_corpus
+from helpers import ROOT, write_corpus
 
 from qa_bot.chunking import chunk_transcript
 from qa_bot.config import Settings

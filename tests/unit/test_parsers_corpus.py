@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from helpers import INTERVIEW, assert_turns, write_corpus
 
 from qa_bot.errors import TranscriptError
 from qa_bot.parsers.base import (
@@ -21,15 +22,11 @@ from qa_bot.parsers.base import (
 )
 from qa_bot.parsers.corpus import decode, load_corpus, parse
 from qa_bot.parsers.detect import detect_format
-from tests.conftest import CORPUS, INTERVIEW, write_corpus
 
 
 def assert_offsets(transcript: Transcript) -> None:
     """Every turn is the exact slice of the text its offsets name, on the line it names."""
-    for turn in transcript.turns:
-        assert transcript.text[turn.start:turn.end] == turn.text
-        before = transcript.text[:turn.start].replace("\r\n", "\n").replace("\r", "\n")
-        assert turn.line == before.count("\n") + 1
+    assert_turns(transcript.text, transcript.turns)
 
 
 # --- decoding -------------------------------------------------------------------------------
@@ -312,14 +309,6 @@ ANSWERS = [  # (first words, last words) of each answer, read off the file
     ("Our brightest example is the United States—", "significantly high, unfortunately."),
     ("Unfortunately the U.S. and its partners", "who are present in Afghanistan."),
 ]
-
-
-@pytest.fixture(scope="module")
-def interview() -> Transcript:
-    loaded, errors = load_corpus(CORPUS)
-    assert errors == []
-    (transcript,) = [t for t in loaded if t.name == INTERVIEW.name]
-    return transcript
 
 
 def test_interview_turn_structure(interview: Transcript) -> None:

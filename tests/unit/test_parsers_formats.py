@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from helpers import assert_turns
 
 from qa_bot.chunking import chunk_transcript
 from qa_bot.errors import TranscriptError
@@ -24,13 +24,7 @@ PATH = Path("talk.txt")
 
 def check(text: str, turns: list[Turn]) -> list[Turn]:
     """Assert the offset invariant and the line numbers, then hand the turns back."""
-    for turn in turns:
-        assert text[turn.start:turn.end] == turn.text
-        before = text[:turn.start].replace("\r\n", "\n").replace("\r", "\n")
-        assert turn.line == before.count("\n") + 1, turn
-    starts = [t.start for t in turns]
-    assert starts == sorted(starts)
-    assert all(a.end <= b.start for a, b in pairwise(turns))
+    assert_turns(text, turns)
     return turns
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FakeEmbedder, write_corpus
+from helpers import FakeEmbedder, write_corpus
 
 import qa_bot
 from qa_bot import index as index_mod

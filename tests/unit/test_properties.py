@@ -9,13 +9,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from helpers import assert_every_sentence_covered, assert_turns, line_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from qa_bot.chunking import QUOTABLE, chunk_transcript, windows
 from qa_bot.errors import TranscriptError
-from qa_bot.parsers.base import Metadata, Transcript, Turn
+from qa_bot.parsers.base import Metadata, Transcript
 from qa_bot.parsers.corpus import parse
 from qa_bot.parsers.labelled import parse_labelled
 from qa_bot.parsers.prose import parse_interview, parse_plain
@@ -61,21 +62,6 @@ def structured_text(draw: st.DrawFn) -> str:
 TEXT = st.one_of(ANY_TEXT, structured_text())
 META = st.sampled_from([Metadata(), Metadata(interviewee="Ann", interviewer="Bob",
                                              aliases=("Zoë",))])
-
-
-def line_of(text: str, offset: int) -> int:
-    """The 1-based line of an offset, counted independently of the code under test."""
-    return text[:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
-
-
-def assert_turns(text: str, turns: list[Turn] | tuple[Turn, ...]) -> None:
-    for turn in turns:
-        assert 0 <= turn.start < turn.end <= len(text)
-        assert text[turn.start:turn.end] == turn.text
-        assert turn.text == turn.text.strip()
-        assert turn.line == line_of(text, turn.start)
-    for a, b in pairwise(turns):
-        assert a.end <= b.start
 
 
 # --- parsers on arbitrary text --------------------------------------------------------------
@@ -127,10 +113,14 @@ def test_parse_and_chunk_any_text_file(text: str, bom: bool, fmt: str | None) ->
         return
     assert transcript.text == data.decode("utf-8")  # a BOM included: offsets index the file
     assert_turns(transcript.text, transcript.turns)
-    assert_chunks(transcript)
+    assert_chunks_of(transcript)
 
 
-def assert_chunks(transcript: Transcript, size: int = 2, stride: int = 1, max_chars: int = 400) -> None:
+def assert_chunks_of(transcript: Transcript, size: int = 2, stride: int = 1, max_chars: int = 400) -> None:
+    """The chunks of any text: slices inside one quotable turn, short, on the right line, and
+    covering every sentence of the quotable turns (helpers.assert_chunks checks more, which holds
+    for the transcripts of test_chunking.py, not for any text: an in_reply_to of a question that
+    is cut to max_chars, for one)."""
     text = transcript.text
     chunks = chunk_transcript(transcript, size, stride, max_chars)
     for chunk in chunks:
@@ -140,11 +130,7 @@ def assert_chunks(transcript: Transcript, size: int = 2, stride: int = 1, max_ch
         assert turn.start <= chunk.start < chunk.end <= turn.end  # never crosses a turn
         assert len(chunk.text) <= max_chars
         assert chunk.line == line_of(text, chunk.start)
-    for turn in transcript.turns:  # every sentence of every quotable turn is in some chunk
-        if turn.kind in QUOTABLE:
-            mine = [c for c in chunks if c.turn == turn.index]
-            for s, e in sentence_spans(text, turn.start, turn.end, max_chars):
-                assert any(c.start <= s and e <= c.end for c in mine)
+    assert_every_sentence_covered(transcript, chunks, max_chars)
 
 
 @SLOW
@@ -152,7 +138,7 @@ def assert_chunks(transcript: Transcript, size: int = 2, stride: int = 1, max_ch
        max_chars=st.integers(1, 120))
 def test_chunks_of_any_labelled_text(text: str, size: int, stride: int, max_chars: int) -> None:
     transcript = parse("generated.txt", text.encode(), fmt="labelled")
-    assert_chunks(transcript, size, stride, max_chars)
+    assert_chunks_of(transcript, size, stride, max_chars)
 
 
 # --- sentences and windows ------------------------------------------------------------------

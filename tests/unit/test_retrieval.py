@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import helpers
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder, unit_rows
 
 from qa_bot import index as index_mod
 from qa_bot import lexical as lexical_mod
@@ -15,11 +16,6 @@ from qa_bot.ranker import FEATURES
 from qa_bot.retrieval import Retriever
 
 # --- semantic_search against a brute-force answer --------------------------------------------
-
-
-def unit_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
-    vectors = rng.standard_normal((n, dim)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 @pytest.mark.parametrize("top_k", [1, 5, 37, 500, 1000])
@@ -53,13 +49,7 @@ def test_semantic_search_of_nothing_is_empty():
 
 # --- Retriever.search over small fake-embedder corpora ---------------------------------------
 
-ALPHA = (
-    "Host: What is your favourite fruit?\n"
-    "Alice: I love mangoes. They are sweet and juicy.\n"
-    "Host: Where do you live?\n"
-    "Alice: I live in Lisbon near the river. The ferries wake me at dawn.\n"
-    "Bob: I live in Porto. The river there is wider.\n"
-)
+ALPHA = helpers.ALPHA + "Bob: I live in Porto. The river there is wider.\n"
 BETA = (
     "Q: Why did you start the bakery?\n"
     "A: My grandmother baked rye bread every Sunday near the river. I kept her recipe.\n"

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, INTERVIEW, ROOT, write_corpus
+from helpers import CORPUS, INTERVIEW, ROOT, write_corpus
 
 import qa_bot
 from qa_bot.bot import QaBot

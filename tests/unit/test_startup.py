@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT, TALKS, FakeEmbedder, configured, write_corpus
 
-from qa_bot import page_events, page_state
+from qa_bot import page_events
 
 # Stands in for .venv/bin/python: notes what it was asked and does the least of it.
 FAKE_VENV_PYTHON = """#!/bin/sh
@@ -84,26 +84,20 @@ def loading(tmp_path, monkeypatch):
     """The app's holder, its load held back until the test releases it; yields (holder, release)."""
     import threading
 
-    from conftest import TALKS, FakeEmbedder, write_corpus
+    with configured(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder()) as holder:
+        gate = threading.Event()
+        build = holder._build
 
-    import app
+        def held() -> None:
+            gate.wait(30)
+            build()
 
-    previous = app.HOLDER
-    holder = app.configure(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
-    gate = threading.Event()
-    build = holder._build
-
-    def held() -> None:
-        gate.wait(30)
-        build()
-
-    monkeypatch.setattr(holder, "_build", held)
-    holder.start()
-    try:
-        yield holder, gate.set
-    finally:
-        gate.set()
-        page_state.restore(previous)
+        monkeypatch.setattr(holder, "_build", held)
+        holder.start()
+        try:
+            yield holder, gate.set
+        finally:
+            gate.set()
 
 
 def test_the_status_says_the_model_is_being_prepared_never_0_passages():
@@ -153,8 +147,6 @@ def test_a_question_asked_while_loading_is_said_to_wait_then_answered(loading):
 
 def test_the_terminal_says_when_the_load_is_done(tmp_path, caplog):
     import logging
-
-    from conftest import TALKS, FakeEmbedder, write_corpus
 
     from qa_bot.bot_loader import BotHolder
 

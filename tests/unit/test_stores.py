@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import TALKS, FakeEmbedder, configured, unit_rows, write_corpus
 
 from qa_bot import cli
 from qa_bot.bot import QaBot
@@ -36,11 +36,6 @@ WORDS = ["river", "bread", "mango", "ferry", "harbour", "winter", "garden", "tra
 ODD = 'it\'s "odd" \\ name á.txt'  # quotes, a backslash, non-ASCII: filters must escape them
 
 
-def unit_rows(rng: np.random.Generator, n: int) -> np.ndarray:
-    v = rng.standard_normal((n, DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
 def make_part(name: str, n: int, seed: int, fingerprint: str = "f1") -> TranscriptPart:
     """``n`` chunks of made-up words, speakers taking turns, every third an interviewer's question."""
     rng = np.random.default_rng(seed)
@@ -51,7 +46,7 @@ def make_part(name: str, n: int, seed: int, fingerprint: str = "f1") -> Transcri
         chunks.append(Chunk(name, i // 2, SPEAKERS[i % 3], 10 * i, 10 * i + len(text), i + 1, text,
                             kind=kind))
     contexts = [" ".join(c.text for c in chunks[max(0, i - 1):i + 2]) for i in range(n)]
-    return TranscriptPart(name, fingerprint, chunks, unit_rows(rng, n), contexts)
+    return TranscriptPart(name, fingerprint, chunks, unit_rows(rng, n, DIM), contexts)
 
 
 # On the server, one pair of collections for this module's run (creating and loading them takes
@@ -131,7 +126,7 @@ SCOPES = [Scope(), Scope("b.txt"), Scope(speaker="ALICE"), Scope(ODD, "bob"), Sc
 @pytest.mark.parametrize("scope", SCOPES)
 def test_dense_equals_brute_force_within_the_scope(store, scope):
     ids, vectors, chunks = everything()
-    for query in unit_rows(np.random.default_rng(99), 5):
+    for query in unit_rows(np.random.default_rng(99), 5, DIM):
         brute = [(ids[i], float(vectors[i] @ query)) for i in np.argsort(-(vectors @ query))
                  if in_scope(chunks[i], scope)][:10]
         hits = store.dense(query, 10, scope)
@@ -207,7 +202,7 @@ def test_a_milvus_store_reopened_in_a_new_client_finds_the_same(kind, tmp_path, 
     first = open_store(kind, tmp_path)
     for part in PARTS.values():
         first.replace_transcript(part)
-    query = unit_rows(np.random.default_rng(5), 1)[0]
+    query = unit_rows(np.random.default_rng(5), 1, DIM)[0]
     before = first.dense(query, 20, Scope())
     first.close()
     again = open_store(kind, tmp_path)
@@ -317,14 +312,12 @@ def test_the_app_started_with_store_answers_as_from_faiss(kind, tmp_path, capsys
     spec = SERVER if kind == "milvus-server" else f"milvus-lite:{tmp_path / 'app.db'}"
     if kind == "milvus-server":
         server_collections("qa_bot", drop=True)
-    previous = page_state.holder()
     got = {}
-    try:
-        for name, flags in (("faiss", []), ("milvus", ["--store", spec])):
-            args = serving.parse_args(["--corpus", str(corpus), "--index", str(tmp_path / name), *flags])
-            settings, _ = serving.settings_of(args)
-            assert settings.store == (spec if flags else "")
-            app.configure(args.corpus, args.index_dir, settings, embedder=FakeEmbedder())
+    for name, flags in (("faiss", []), ("milvus", ["--store", spec])):
+        args = serving.parse_args(["--corpus", str(corpus), "--index", str(tmp_path / name), *flags])
+        settings, _ = serving.settings_of(args)
+        assert settings.store == (spec if flags else "")
+        with configured(args.corpus, args.index_dir, settings, FakeEmbedder()):
             store = page_state.bot().retriever().store
             assert type(store).__name__ == ("MilvusStore" if flags else "FaissStore")
             chats = [app.respond(q, [], t or app.ALL, s or app.ALL, 3)[0][-1]["content"]
@@ -333,8 +326,6 @@ def test_the_app_started_with_store_answers_as_from_faiss(kind, tmp_path, capsys
             got[name] = chats, asked
             if flags:
                 store.close()
-    finally:
-        page_state.restore(previous)
     assert got["milvus"] == got["faiss"]
     assert sum(len(a["answers"]) for a in got["faiss"][1]) > 10
     with pytest.raises(SystemExit):  # a store that is no URI: one line, exit status 2

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import re
 
+from helpers import NAMED
+
 from qa_bot import ui
 from qa_bot.answers import Answer, Result
 from qa_bot.parsers.corpus import parse
-
-# Two speakers, no Interviewer/Q: label, one question only: no host is found, yet Jonas's turn
-# replies to Maria's question, and that question is what the map must draw as one.
-NAMED = ("Maria Lopez: Welcome, Jonas. Tell me about the bakery.\n"
-         "Jonas Weber: We opened eleven years ago in the old shoe shop.\n"
-         "Maria Lopez: Why rye bread, of all breads?\n"
-         "Jonas Weber: My grandmother baked rye every Sunday and I kept her recipe.\n")
 
 
 def segments(html: str) -> list[str]:

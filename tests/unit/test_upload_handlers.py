@@ -5,42 +5,12 @@ browser test is tests/test_browser_uploads.py.
 
 from __future__ import annotations
 
-import hashlib
-import socket
-from pathlib import Path
-
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import TALKS, FakeEmbedder, launched, tree, write_corpus
+from helpers import picked as upload
 
-from qa_bot import page_state
 from qa_bot import upload_handlers as uploads
 from qa_bot.config import Settings
-
-ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def holder(tmp_path: Path):
-    import app
-
-    previous = app.HOLDER
-    holder = app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", Settings(),
-                           FakeEmbedder())
-    holder.get()
-    yield holder
-    page_state.restore(previous)
-
-
-def upload(tmp_path: Path, name: str = "zeppelins.txt", text: str = ZEPPELINS) -> str:
-    path = tmp_path / "picked" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def choices(update) -> list:
@@ -138,27 +108,15 @@ def test_the_api_function_returns_json_and_raises_a_gradio_error(holder, tmp_pat
 # --- over the wire ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app launched in this process over two small talks, with FakeEmbedder."""
     import app
 
     base = tmp_path_factory.mktemp("uploads-app")
-    previous = app.HOLDER
-    app.configure(write_corpus(base / "talks", TALKS), base / "index", Settings(), FakeEmbedder())
-    port = free_port()
-    app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", app.HOLDER.get()
-    finally:
-        app.demo.close()
-        page_state.restore(previous)
+    with launched(write_corpus(base / "talks", TALKS), base / "index", Settings(), FakeEmbedder(),
+                  page=app.demo) as served:
+        yield served
 
 
 @pytest.mark.e2e
@@ -166,7 +124,7 @@ def test_the_remove_transcript_api_over_the_wire(served, tmp_path):
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
 
-    url, bot = served
+    url, bot = served.url, served.bot
     client = Client(url, verbose=False)
     assert "/remove_transcript" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     corpus_before = tree(bot.corpus)

@@ -6,38 +6,20 @@ All with FakeEmbedder; the removal of uploads is tests/test_uploads_remove.py.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
 from pathlib import Path
 
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import ZEPPELINS, FakeEmbedder, open_bot, tree
 
-from qa_bot import bot as bot_mod
 from qa_bot import cli
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 from qa_bot.errors import ConfigError, TranscriptError
 
-ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
 ZEPPELIN_QUESTION = "How do zeppelins fly?"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) with the SHA-256 of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", TALKS)
-
-
-def open_bot(corpus: Path, index: Path, embedder: FakeEmbedder | None = None, **settings) -> QaBot:
-    return QaBot.open(corpus, index, Settings(**settings), embedder or FakeEmbedder())
 
 
 def test_an_upload_goes_to_the_uploads_folder_under_the_index_and_the_corpus_is_untouched(corpus, tmp_path):
@@ -151,18 +133,6 @@ def test_a_failed_write_leaves_no_file_and_changes_nothing(corpus, tmp_path, mon
 
 
 # --- the command line sees the uploads the app made ------------------------------------------
-
-
-@pytest.fixture
-def fake_model(monkeypatch) -> list[FakeEmbedder]:
-    made: list[FakeEmbedder] = []
-
-    def make(*args, **kwargs):
-        made.append(FakeEmbedder())
-        return made[-1]
-
-    monkeypatch.setattr(bot_mod, "SentenceTransformerEmbedder", make)
-    return made
 
 
 def run(*args: str) -> tuple[int, str]:

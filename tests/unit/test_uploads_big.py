@@ -6,14 +6,13 @@ tests/test_transcripts.py.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import ZEPPELINS, FakeEmbedder, open_bot, picked, tree
 
 from qa_bot import page_state, upload_handlers, web_api
 from qa_bot.bot import QaBot
@@ -21,24 +20,11 @@ from qa_bot.config import Settings
 from qa_bot.errors import Cancelled, ConfigError, TranscriptError
 from qa_bot.upload_progress import PASSAGES_PER_SECOND, UploadProgress, describe, duration_words, time_left
 
-ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) with the SHA-256 of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
 
 def many_turns(n: int) -> str:
     """A transcript of ``n`` short turns: more passages than one batch of the indexer (256)."""
     return "".join(f"{'Ann' if i % 2 else 'Ben'}: Line {i} is about rivers and bread number {i}.\n"
                    for i in range(n))
-
-
-def open_bot(tmp_path: Path, embedder: FakeEmbedder | None = None, **settings) -> QaBot:
-    return QaBot.open(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", Settings(**settings),
-                      embedder or FakeEmbedder())
 
 
 def state_of(bot: QaBot) -> tuple:
@@ -51,8 +37,8 @@ def state_of(bot: QaBot) -> tuple:
 # --- the cap ---------------------------------------------------------------------------------
 
 
-def test_an_upload_over_the_cap_is_refused_naming_the_limit_and_the_setting(tmp_path):
-    bot = open_bot(tmp_path, max_upload_mb=0.001)  # 1,000 bytes
+def test_an_upload_over_the_cap_is_refused_naming_the_limit_and_the_setting(corpus, index_dir):
+    bot = open_bot(corpus, index_dir, max_upload_mb=0.001)  # 1,000 bytes
     before = state_of(bot)
     data = many_turns(30).encode()
     assert len(data) > 1000
@@ -65,9 +51,9 @@ def test_an_upload_over_the_cap_is_refused_naming_the_limit_and_the_setting(tmp_
     assert "small.txt" in bot.transcripts
 
 
-def test_the_smaller_of_the_two_limits_is_the_one_named(tmp_path):
+def test_the_smaller_of_the_two_limits_is_the_one_named(corpus, index_dir):
     data = many_turns(30).encode()
-    bot = open_bot(tmp_path, max_upload_mb=0.001, max_file_bytes=500)
+    bot = open_bot(corpus, index_dir, max_upload_mb=0.001, max_file_bytes=500)
     with pytest.raises(TranscriptError, match=r"500-byte limit \(QA_BOT_MAX_FILE_BYTES\)"):
         bot.add_transcript("big.txt", data)
 
@@ -89,22 +75,9 @@ def test_the_cap_is_read_from_its_variable_and_checked(monkeypatch):
 
 
 @pytest.fixture
-def holder(tmp_path: Path):
-    import app
-
-    previous = app.HOLDER
-    holder = app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index",
-                           Settings(max_upload_mb=0.001), FakeEmbedder())
-    holder.get()
-    yield holder
-    page_state.restore(previous)
-
-
-def picked(tmp_path: Path, name: str, text: str) -> str:
-    path = tmp_path / "picked" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+def app_settings() -> Settings:
+    """The page's and the API's cap, for ``holder``: 1,000 bytes."""
+    return Settings(max_upload_mb=0.001)
 
 
 def test_the_page_and_the_api_refuse_an_upload_over_the_cap_and_say_which_setting(holder, tmp_path):
@@ -123,9 +96,9 @@ def test_the_page_and_the_api_refuse_an_upload_over_the_cap_and_say_which_settin
 # --- cancel ----------------------------------------------------------------------------------
 
 
-def test_a_cancel_during_indexing_leaves_the_index_and_the_uploads_as_they_were(tmp_path):
+def test_a_cancel_during_indexing_leaves_the_index_and_the_uploads_as_they_were(corpus, index_dir):
     embedder = FakeEmbedder()
-    bot = open_bot(tmp_path, embedder)
+    bot = open_bot(corpus, index_dir, embedder)
     before, calls = state_of(bot), embedder.calls
     cancel = threading.Event()
     seen: list[tuple[int, int]] = []
@@ -147,8 +120,8 @@ def test_a_cancel_during_indexing_leaves_the_index_and_the_uploads_as_they_were(
     assert "many.txt" in bot.transcripts
 
 
-def test_a_cancel_before_the_upload_s_turn_adds_nothing(tmp_path):
-    bot = open_bot(tmp_path)
+def test_a_cancel_before_the_upload_s_turn_adds_nothing(corpus, index_dir):
+    bot = open_bot(corpus, index_dir)
     before = state_of(bot)
     cancel = threading.Event()
     cancel.set()

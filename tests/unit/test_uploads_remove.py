@@ -6,12 +6,9 @@ With FakeEmbedder, then once with the real model.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import TALKS, FakeEmbedder, write_corpus
+from helpers import ZEPPELINS, FakeEmbedder, open_bot, tree
 
 from qa_bot import index as index_mod
 from qa_bot.bot import QaBot
@@ -19,22 +16,7 @@ from qa_bot.config import Settings
 from qa_bot.errors import TranscriptError
 from qa_bot.stores.base import Scope
 
-ZEPPELINS = "Interviewer: How do zeppelins fly?\nOtto: Hydrogen lifts them. Engines push them forward.\n"
 CRANES = "Interviewer: Where do cranes winter?\nMara: In the marshes of southern Spain, by the lagoons.\n"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return write_corpus(tmp_path / "talks", TALKS)
-
-
-def open_bot(corpus: Path, index: Path, embedder: FakeEmbedder | None = None) -> QaBot:
-    return QaBot.open(corpus, index, Settings(), embedder or FakeEmbedder())
 
 
 def vectors_of(bot: QaBot, name: str) -> tuple[list, np.ndarray, list, np.ndarray]:

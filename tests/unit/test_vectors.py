@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder
 
 from qa_bot import index as index_mod
 from qa_bot import vectors
