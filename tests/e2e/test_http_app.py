@@ -1,92 +1,23 @@
 """The browser app, driven the way a client drives it: ``gradio_client`` against the launched app.
 
 One app is launched for the module over a temporary copy of the corpus (index in a temporary
-folder, the real model); the tests share it, so later tests also see the uploaded transcripts.
+folder, the real model: e2e/conftest.py's ``corpus_app``); the tests share it, so later tests also
+see the uploaded transcripts. The page's strings (ui.py) are tested in unit/test_ui.py, ``python
+app.py`` in e2e/test_app_process.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
-from helpers import CORPUS, MARKET, QUESTION, REPLY_TO, ROOT, free_port
+from helpers import MARKET, QUESTION, REPLY_TO
 
-from qa_bot import ui, upload_handlers
-from qa_bot.answers import Answer, Result
-
-MARKUP = '<script>alert(1)</script> and <img src=x onerror="alert(2)"> ${x} {{value}} **bold** [a](http://e.x)'
+from qa_bot import upload_handlers
 
 pytestmark = pytest.mark.e2e
 
 
-def answer(**kw) -> Answer:
-    base = dict(quote="Yes.", transcript="t.txt", title="T", speaker="Ann", in_reply_to="Q?", start=10,
-                end=14, line=3, timestamp=None, score=0.7, context="Well. Yes.", context_start=4,
-                role=None)
-    base.update(kw)
-    return Answer(**base)
-
-
-# ---------------------------------------------------------------------------------------- ui.py
-def test_markdown_escape_leaves_no_markup():
-    out = ui.md_escape(MARKUP)
-    assert not re.search(r"(?<!\\)[<>*\[\]]", out)
-    assert "\\<script\\>" in out and "\\*\\*bold\\*\\*" in out and "http\\://" in out
-    blocks = "1. one\n- two\n# three\nA &amp; B & C"
-    assert ui.md_escape(blocks) == "1\\. one\n\\- two\n\\# three\nA \\&amp; B & C"
-    assert ui.md_escape("It cost $20, not 1980. Fine!") == "It cost $20, not 1980. Fine!"
-
-
-def test_html_escape_leaves_no_markup_or_template():
-    out = ui.esc(MARKUP)
-    assert not any(c in out for c in "<>{}$`\"")
-    assert "&lt;script&gt;" in out
-
-
-def test_chat_reply_is_a_block_quote_then_attribution():
-    a = answer(quote=MARKUP, context=MARKUP, start=4, end=4 + len(MARKUP), role="mayor")
-    text = ui.chat_reply(Result("q", False, (a,)))
-    first = text.splitlines()[0]
-    assert first.startswith("> \\<script\\>") and not re.search(r"(?<!\\)<", text)
-    assert "**Ann**, mayor" in text and "in reply to: *“Q?”*" in text and "line 3" in text
-    source = ui.source_html(Result("q", False, (a,)), {})
-    assert "<mark>&lt;script&gt;" in source and "<script>" not in source
-
-
-def test_no_answer_reply_offers_examples_not_a_weak_match():
-    weak = answer(score=0.1)
-    text = ui.chat_reply(Result("q", True, (weak,)), threshold=0.4)
-    assert text.startswith("**No answer found.**") and "relevance 0.10, below the 0.40" in text
-    assert all(ui.md_escape(q) in text for q in ui.EXAMPLES)
-    assert "Yes." not in text and ui.citation(Result("q", True, (weak,))) == ""
-    assert "Closest passages" in ui.more_html(Result("q", True, (weak,)))
-    # The threshold as precise as it is set, so that the best match never reads as reaching it.
-    assert "relevance 0.27, below the 0.272 needed" in ui.chat_reply(
-        Result("q", True, (answer(score=0.2675),)), threshold=0.272)
-    assert "relevance 0.2996, below the 0.30 needed" in ui.chat_reply(
-        Result("q", True, (answer(score=0.2996),)), threshold=0.3)
-
-
-def test_highlight_marks_only_the_quote():
-    assert ui.highlight("ab <c> de", 100, [(103, 106)]) == "ab <mark>&lt;c&gt;</mark> de"
-
-
-def test_importing_the_app_is_cheap():
-    heavy = "('torch', 'sentence_transformers', 'faiss', 'qa_bot.bot')"
-    code = f"import sys, app; assert app.HOLDER._bot is None; print([m for m in {heavy} if m in sys.modules])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
-
-
-# ------------------------------------------------------------------------------ the launched app
 def test_ask_endpoint_returns_the_cli_json(client):
     import app
 
@@ -237,39 +168,6 @@ def test_the_chat_and_the_api_search_only_the_chosen_transcript_and_speaker(clie
     finally:
         client.predict("bishkek-market.txt", api_name="/remove_transcript")
     assert "bishkek-market.txt" not in app.HOLDER.get().transcripts
-
-
-def test_served_by_python_app_py(tmp_path):
-    """``python app.py --corpus ... --index ...`` with QA_BOT_HOST/QA_BOT_PORT serves the ask endpoint."""
-    from gradio_client import Client
-
-    corpus = tmp_path / "c"
-    shutil.copytree(CORPUS, corpus)
-    port = free_port()
-    env = {**os.environ, "QA_BOT_HOST": "127.0.0.1", "QA_BOT_PORT": str(port)}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus),
-                             "--index", str(tmp_path / "idx")], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        assert proc.poll() is None, proc.communicate()[0]
-        got = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, 1, "", "", api_name="/ask")
-        assert got["answers"][0]["speaker"] == "Viktor Ivanov"
-        assert (tmp_path / "idx" / "manifest.json").exists()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-def test_bad_flags_exit_cleanly(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--corpus", str(tmp_path / "missing")],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode != 0 and "is not a folder" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_a_narrowed_no_answer_says_its_scope_once(served) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import FakeEmbedder, launched
+from helpers import PASSWORD, USER, FakeEmbedder, launched
 
 from qa_bot.config import Settings
 from qa_bot.media_route import media_url
 
-USER, PASSWORD = "reporter", "correct horse battery staple"
 SRT = "1\n00:00:12,000 --> 00:00:15,000\nAnna: The harbour froze in the winter.\n"
 AUDIO = b"RIFF" + bytes(range(256)) * 4  # served as is: the route never reads what it serves
 SECRET = b"RIFF secret recording outside the corpus"
@@ -36,11 +35,6 @@ def served(tmp_path_factory):
     with launched(corpus, base / "index", Settings(), FakeEmbedder(), auth=(USER, PASSWORD),
                   load=True) as served:
         yield served
-
-
-def test_media_url_names_the_transcript_relative_to_the_page():
-    assert media_url("sub/nested talk.srt") == "media/sub/nested%20talk.srt"
-    assert media_url("a{b}$`.srt") == "media/a%7Bb%7D%24%60.srt"
 
 
 def test_a_known_transcripts_recording_is_served_whole_and_by_range(http):

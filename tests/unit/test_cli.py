@@ -1,26 +1,17 @@
-"""The command line: in-process with FakeEmbedder (fast), then end to end with the real model."""
+"""The command line in process, with FakeEmbedder (fast): index, ask (human, JSON, JSON Lines),
+the errors a user gets, and terminal escapes shown escaped. ``python -m qa_bot`` end to end, with
+the real model, is e2e/test_cli_process.py."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import CORPUS, INTERVIEW, ROOT, check_shape, write_corpus
+from helpers import BROKEN_JSONL, check_shape, write_corpus
 
 from qa_bot import cli
-
-# Line 3 is not JSON.
-BROKEN_JSONL = '{"speaker": "Ann", "text": "Fine words."}\n{"speaker": "Ann", "text": "More."}\n{oops\n'
-
-
-# --- in process, with the fake embedder ------------------------------------------------------
 
 
 class Run:
@@ -183,146 +174,6 @@ def test_help_exits_0(capsys):
     assert "ask" in out and "index" in out
 
 
-# --- end to end: python -m qa_bot with the real model ----------------------------------------
-
-
-def qa_bot_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_BOT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "qa_bot", *args], capture_output=True, text=True,
-                          input=stdin, cwd=cwd, env=env, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A copy of the default corpus and its index, built once by ``qa_bot index``."""
-    home = tmp_path_factory.mktemp("cli")
-    corpus = home / "corpus-copy"
-    shutil.copytree(CORPUS, corpus)
-    index_dir = home / "index"
-    done = qa_bot_cli("index", "--corpus", str(corpus), "--index", str(index_dir), cwd=home)
-    return home, corpus, index_dir, done
-
-
-def where(built) -> list[str]:
-    _, corpus, index_dir, _ = built
-    return ["--corpus", str(corpus), "--index", str(index_dir)]
-
-
-@pytest.mark.e2e
-@pytest.mark.integration
-def test_e2e_index_then_nothing_to_embed_and_a_malformed_file_warns(built, tmp_path):
-    _, corpus, index_dir, first = built
-    assert first.returncode == 0, first.stderr
-    counts = re.match(r"1 transcripts, (\d+) chunks in (.+): embedded (\d+) texts; reused 0, "
-                      r"added 1, changed 0, removed 0$", first.stdout.strip())
-    assert counts, first.stdout
-    assert int(counts[1]) > 0 and int(counts[3]) > int(counts[1])  # chunks and turns
-    assert Path(counts[2]) == index_dir and (index_dir / "manifest.json").exists()
-
-    # A copy with a malformed file added: nothing to embed, one warning naming file and line.
-    shutil.copytree(corpus, tmp_path / "c")
-    shutil.copytree(index_dir, tmp_path / "i")
-    (tmp_path / "c" / "broken.jsonl").write_text(BROKEN_JSONL, encoding="utf-8")
-    second = qa_bot_cli("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"),
-                        cwd=tmp_path)
-    assert "embedded 0 texts; reused 1, added 0" in second.stdout, second.stderr
-    assert second.stdout.startswith(f"1 transcripts, {counts[1]} chunks")
-    warnings = [line for line in second.stderr.splitlines() if "broken.jsonl" in line]
-    assert len(warnings) == 1 and "broken.jsonl:3:" in warnings[0], second.stderr
-    assert "Traceback" not in second.stderr
-    assert second.returncode == 1  # index exits 1 when a file was skipped
-
-
-@pytest.mark.e2e
-@pytest.mark.integration
-def test_e2e_ask_json_with_top_k_and_transcript(built):
-    home = built[0]
-    done = qa_bot_cli("ask", "--json", "--top-k", "2", "--transcript", "viktor-ivanov-interview",
-                      "Who did he meet from Washington?", *where(built), cwd=home)
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
-    check_shape(data)
-    assert data["question"] == "Who did he meet from Washington?"
-    assert 1 <= len(data["answers"]) <= 2
-    text = INTERVIEW.read_bytes().decode("utf-8")
-    for answer in data["answers"]:
-        assert answer["transcript"] == INTERVIEW.name
-        assert text[answer["start"]:answer["end"]] == answer["quote"]
-
-
-@pytest.mark.e2e
-@pytest.mark.integration
-def test_e2e_ask_human_output(built):
-    home = built[0]
-    done = qa_bot_cli("ask", "Does Ivanov regret the fall of the USSR?", *where(built), cwd=home)
-    assert done.returncode == 0, done.stderr
-    text = INTERVIEW.read_bytes().decode("utf-8")
-    quotes = re.findall(r"^  “(.+)”$", done.stdout, flags=re.M)
-    assert quotes and all(q in text for q in quotes)
-    assert "— Viktor Ivanov" in done.stdout
-    assert "in reply to: “As a KGB officer you took part in the Afghanistan war. " \
-           "Do you regret that the USSR fell apart?”" in done.stdout
-    assert "Traceback" not in done.stderr
-
-
-@pytest.mark.e2e
-@pytest.mark.integration
-def test_e2e_jsonl_batch(built):
-    home = built[0]
-    stdin = "\n".join([
-        json.dumps({"question": "Why help Kyrgyzstan?"}),
-        "not json at all",
-        json.dumps({"question": "Who did he meet?", "transcript": "viktor-ivanov-interview.txt",
-                    "top_k": 1}),
-        json.dumps({"question": "USSR", "transcript": "missing.txt"}),
-    ]) + "\n"
-    done = qa_bot_cli("ask", "--jsonl", *where(built), cwd=home, stdin=stdin)
-    assert "Traceback" not in done.stderr
-    out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(out) == 4
-    check_shape(out[0])
-    assert out[0]["question"] == "Why help Kyrgyzstan?" and out[0]["answers"]
-    assert out[1]["line"] == 2 and out[1]["error"].startswith("stdin:2: ")
-    check_shape(out[2])
-    assert len(out[2]["answers"]) == 1
-    assert out[3]["line"] == 4 and "missing.txt" in out[3]["error"]
-    assert done.returncode == 1
-
-
-@pytest.mark.e2e
-@pytest.mark.integration  # its fixture builds the index with the model
-def test_e2e_user_errors_exit_2_without_traceback(built, tmp_path):
-    home = built[0]
-    cases = [
-        (["ask", "--transcript", "nowhere.txt", "USSR", *where(built)], "nowhere.txt"),
-        (["ask", "", *where(built)], "give a question"),
-        (["ask", "USSR", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "i")],
-         "corpus folder not found"),
-    ]
-    for args, message in cases:
-        done = qa_bot_cli(*args, cwd=home)
-        assert done.returncode == 2, (args, done.stderr)
-        lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("qa-bot: error: "), done.stderr
-        assert message in lines[0]
-        assert done.stdout == ""
-
-
-@pytest.mark.e2e
-def test_e2e_help_does_not_import_torch(tmp_path):
-    for args in (["--help"], ["ask", "--help"]):
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "qa_bot", *args],
-                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert "usage: qa-bot" in done.stdout
-        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
-                    if line.startswith("import time:")}
-        assert "qa_bot.cli" in imported  # the control: importtime did list our modules
-        assert not {"torch", "sentence_transformers", "faiss", "transformers"} & imported
-
-
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e"
 
 
@@ -346,3 +197,15 @@ def test_terminal_escapes_in_transcripts_and_file_names_are_shown_escaped(capsys
              stdout=json_out)
     quote = json.loads(json_out.getvalue())["answers"][0]["quote"]
     assert quote.endswith(f"orchard{ESCAPES} is by the river.")
+
+
+def test_cli_unknown_speaker_prints_one_line_and_exits_2(corpus, tmp_path, fake_model, capsys):
+    common = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    assert cli.main(["index", *common], stdout=io.StringIO()) == 0
+    capsys.readouterr()
+    out = io.StringIO()
+    code = cli.main(["ask", "--speaker", "Bob", "mangoes", *common], stdout=out)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and out.getvalue() == ""
+    assert len(lines) == 1 and lines[0].startswith("qa-bot: error: speaker: no speaker named 'Bob'")
+    assert "Alice" in lines[0]

@@ -83,3 +83,22 @@ def test_a_host_that_is_not_this_machine_is_named_as_the_host(capsys) -> None:
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "--host: cannot serve on 192.0.2.1" in err and "QA_BOT_HOST" in err and "--port" not in err
+
+
+# --- the upload cap (QA_BOT_MAX_UPLOAD_MB); what it does to an upload is in test_uploads_big.py ---
+
+
+def test_the_default_cap_is_the_one_bench_uploads_measured():
+    import re
+
+    page = (ROOT / "bench" / "UPLOADS.md").read_text(encoding="utf-8")
+    measured = re.search(r"\*\*Cap: ([0-9.]+) MB\*\*", page)
+    assert measured and Settings().max_upload_mb == float(measured.group(1))
+
+
+def test_the_cap_is_read_from_its_variable_and_checked(monkeypatch):
+    assert Settings.from_env({"QA_BOT_MAX_UPLOAD_MB": "2.5"}).max_upload_mb == 2.5
+    assert Settings().max_upload_mb > 0
+    for bad in ("0", "-1", "nan", "a lot", "1e9"):
+        with pytest.raises(ConfigError, match="QA_BOT_MAX_UPLOAD_MB"):
+            Settings.from_env({"QA_BOT_MAX_UPLOAD_MB": bad})

@@ -1,7 +1,7 @@
 """Faults: a damaged index is never served, a killed indexer leaves the previous index whole, and
 an index folder that cannot be written still serves answers; each time the user is told.
 
-tests/test_index.py already covers each data file truncated, altered or deleted, the manifest
+test_index.py already covers each data file truncated, altered or deleted, the manifest
 truncated, garbage or deleted, in-process crashes at every write step and an ``os._exit`` mid
 write. This file adds what it does not:
 

@@ -1,5 +1,7 @@
 """Property tests: on any text the parsers and the chunker never crash and offsets always slice
-exactly; generated subtitle and JSON Lines files give back their speakers and timestamps."""
+exactly; generated subtitle and JSON Lines files give back their speakers and timestamps; damaged
+subtitle and JSON files and arbitrary bytes fail only with a TranscriptError, and arbitrary text
+goes end to end (parse, index with FakeEmbedder, ask) with every quote verbatim."""
 
 from __future__ import annotations
 
@@ -9,13 +11,15 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from helpers import assert_every_sentence_covered, assert_turns, line_of
+from helpers import FakeEmbedder, assert_every_sentence_covered, assert_turns, assert_verbatim, line_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from qa_bot.bot import QaBot
 from qa_bot.chunking import QUOTABLE, chunk_transcript, windows
-from qa_bot.errors import TranscriptError
+from qa_bot.config import Settings
+from qa_bot.errors import QuestionError, TranscriptError
 from qa_bot.parsers.base import Metadata, Transcript
 from qa_bot.parsers.corpus import parse
 from qa_bot.parsers.labelled import parse_labelled
@@ -254,3 +258,99 @@ def test_jsonl_round_trip(records: list[tuple[str, str, int]], ascii_only: bool,
         # The quote is the literal as written; decoded, it is the words.
         assert json.loads(f'"{turn.text}"') == words
         assert turn.line == number
+
+
+# --- damaged files, arbitrary bytes, arbitrary text end to end ------------------------------
+
+SEEDS = {
+    ".srt": "1\n00:00:01,000 --> 00:00:04,000\nAnn: Where were you?\n\n"
+            "2\n00:00:05,000 --> 00:00:09,500\n<i>Bob:</i> At home. {\\an8}Why?\n- Ann: Just asking.\n",
+    ".vtt": "WEBVTT\n\nNOTE a note\n\n00:01.000 --> 00:04.000 align:start\n<v Ann>Where were you?</v>\n\n"
+            "00:00:05.000 --> 00:00:09.500\n<v.loud Bob>At home.\nAnn: Why?\n",
+    ".json": json.dumps({"turns": [{"speaker": "Ann", "text": "Where were you?", "start": 1},
+                                   {"speaker": "Bob", "text": 'At "home" \u00e9.', "start": 2.5, "end": 3}]},
+                        indent=1, ensure_ascii=False),
+    ".jsonl": '{"speaker": "Ann", "text": "Where were you?", "start": 1}\n'
+              '{"speaker": "Bob", "text": "At home\\n\\u00e9.", "end": 3}\n',
+    ".txt": "Title line\n\nQ: Where were you?\nA: At home. Why?\nA line of narration.\n",
+}
+PIECES = ["\n", "\r", "\r\n", " ", "\t", ":", "-->", ",", ".", "0", "9", "<", ">", "{", "}", "[", "]", '"',
+          "\\", "\\u", "\\ud800", "\ufeff", "\x00", "\u2028", "\x85", "é", "?", "-", "<v ", "</v>", "WEBVTT",
+          "NOTE", "1e999", "NaN", "null", "true", "Bob: ", "00:00:01,000 --> 00:00:00,500"]
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@st.composite
+def damaged_files(draw: st.DrawFn) -> tuple[str, str]:
+    """A valid file of each format with a few characters inserted, deleted or replaced."""
+    ext = draw(st.sampled_from(sorted(SEEDS)))
+    text = SEEDS[ext]
+    for _ in range(draw(st.integers(1, 5))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace"]))
+        if op == "insert":
+            text = text[:at] + draw(st.sampled_from(PIECES)) + text[at:]
+        elif op == "delete":
+            text = text[:at] + text[draw(st.integers(at, min(len(text), at + 8))):]
+        else:
+            text = text[:at] + draw(st.sampled_from(PIECES)) + text[at + 1:]
+    return ext, text
+
+
+def check_parse(name: str, data: bytes) -> None:
+    """Either a TranscriptError naming the file (and a line inside it), or turns that slice exactly."""
+    try:
+        transcript = parse(name, data)
+    except TranscriptError as exc:
+        assert exc.path == name and exc.reason
+        assert exc.line is None or 1 <= exc.line <= data.count(b"\n") + data.count(b"\r") + 1
+        return
+    for turn in transcript.turns:
+        assert turn.text and transcript.text[turn.start:turn.end] == turn.text
+
+
+@PROPERTY
+@given(file=damaged_files())
+def test_damaged_subtitle_and_json_files_fail_only_with_a_transcript_error(file: tuple[str, str]) -> None:
+    ext, text = file
+    check_parse("damaged" + ext, text.encode("utf-8", "surrogatepass"))
+
+
+@PROPERTY
+@given(ext=st.sampled_from(sorted(SEEDS)), data=st.binary(max_size=400))
+def test_arbitrary_bytes_fail_only_with_a_transcript_error(ext: str, data: bytes) -> None:
+    check_parse("bytes" + ext, data)
+
+
+WORDS = st.sampled_from(["Alice", "Bob", "mango", "river", "why", "Q", "A", "the", "café", "中文", "U.S.",
+                         "10:30", "don’t", "—", "?", ".", "!", ":", "\n", "\r\n", "\n\n", "\t", "<b>", "\x0c",
+                         "\u2028", "\x00", "\ufeff", "😀", "e\u0301"])
+TRANSCRIPT_TEXT = st.one_of(st.lists(WORDS, max_size=120).map(" ".join),
+                            st.lists(WORDS, max_size=120).map("".join),
+                            st.text(max_size=300))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TRANSCRIPT_TEXT, ext=st.sampled_from([".txt", ".md"]), bom=st.booleans(),
+       questions=st.lists(st.one_of(st.lists(WORDS, min_size=1, max_size=8).map(" ".join),
+                                    st.text(min_size=1, max_size=60)), min_size=1, max_size=4))
+def test_any_transcript_end_to_end_every_quote_is_verbatim(text: str, ext: str, bom: bool,
+                                                          questions: list[str]) -> None:
+    """Arbitrary text → corpus file → index (FakeEmbedder) → ask: no crash, and every quote stands
+    at its offsets in the file as read from disk. Questions are words of the text or any text."""
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder) / "corpus"
+        corpus.mkdir()
+        data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8", "surrogatepass")
+        (corpus / f"generated{ext}").write_bytes(data)
+        bot = QaBot.open(corpus, Path(folder) / "index", Settings(), FakeEmbedder())
+        if bot.errors:  # only a file that does not decode, or a NUL byte (binary), may be refused
+            assert any(c == "\0" or "\ud800" <= c <= "\udfff" for c in text), bot.errors
+            return
+        for question in [*questions, *text.split()[:3]]:
+            try:
+                result = bot.ask(question, top_k=5)
+            except QuestionError as exc:
+                assert str(exc).startswith("question: ")
+                continue
+            assert_verbatim(bot, result)

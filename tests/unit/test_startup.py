@@ -1,84 +1,20 @@
-"""A first run says what it is doing: ``make run`` prints one line per slow step (a stand-in python
-does the work here, so the test takes a second), and the page's status line says the model is
-being prepared while it loads, never "0 passages"."""
+"""What the app says while it starts (startup.py, and the page's and the loader's use of it): one
+line of its own in the terminal when it serves and one when the bot is ready, and a status line in
+the page that says the model is being prepared while it loads, never "0 passages", with a question
+asked meanwhile said to wait, then answered. ``make run``'s lines on a first run are
+e2e/test_make.py's, ``python app.py``'s e2e/test_app_process.py's, the page in a browser
+e2e/test_browser_first_run.py's."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import ROOT, TALKS, FakeEmbedder, configured, write_corpus
+from helpers import TALKS, FakeEmbedder, configured, write_corpus
 
 from qa_bot import page_events
 
-# Stands in for .venv/bin/python: notes what it was asked and does the least of it.
-FAKE_VENV_PYTHON = """#!/bin/sh
-echo "$*" >> "$(dirname "$0")/calls"
-case "$*" in
-  "-m qa_bot index") mkdir -p embeddings && echo '{}' > embeddings/manifest.json ;;
-  "app.py") echo "qa_bot: serving http://127.0.0.1:7860 (Ctrl+C to stop; --share for a public link)" ;;
-  "-m pytest -q") echo "1 passed in 0.01s" ;;
-esac
-"""
-# Stands in for python3: ``-m venv DIR`` makes DIR/bin/python the stand-in above.
-FAKE_PY = f"""#!{sys.executable}
-import os, sys
-assert sys.argv[1:3] == ["-m", "venv"], sys.argv
-bin_dir = os.path.join(sys.argv[3], "bin")
-os.makedirs(bin_dir, exist_ok=True)
-with open(os.path.join(bin_dir, "python"), "w") as f:
-    f.write({FAKE_VENV_PYTHON!r})
-os.chmod(os.path.join(bin_dir, "python"), 0o755)
-"""
 
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """A checkout with the project's Makefile and a python3 that makes stand-in virtualenvs."""
-    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    fake = tmp_path / "fake-python3"
-    fake.write_text(FAKE_PY)
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    return tmp_path
-
-
-def make(checkout: Path, target: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    done = subprocess.run(["make", "--no-print-directory", target, f"PY={checkout / 'fake-python3'}"],
-                          cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.splitlines()
-
-
-@pytest.mark.e2e
-def test_make_run_says_what_each_first_run_step_does_then_only_serves(checkout):
-    lines = make(checkout, "run")
-    steps = [line for line in lines if line.startswith("qa_bot: ")]
-    assert steps[0].startswith("qa_bot: installing dependencies into .venv (about 2 minutes")
-    assert any(s.startswith("qa_bot: building the index of corpus/ (first run only)") for s in steps)
-    assert steps[-1].startswith("qa_bot: serving http://127.0.0.1:7860")
-    assert lines == steps, "every line says what happens, no bare commands"
-    calls = (checkout / ".venv" / "bin" / "calls").read_text().splitlines()
-    assert calls[-2:] == ["-m qa_bot index", "app.py"] and any("pip install" in c for c in calls)
-    again = make(checkout, "run")
-    assert again == [steps[-1]], "nothing to install or build the second time"
-
-
-@pytest.mark.e2e
-def test_make_test_output_stays_pytest_s(checkout):
-    make(checkout, "run")
-    assert [line for line in make(checkout, "test") if "qa_bot: " in line] == []
-    assert "1 passed in 0.01s" in make(checkout, "test")
-
-
-# ------------------------------------------------------------------------------ the page, loading
 @pytest.fixture
 def loading(tmp_path, monkeypatch):
     """The app's holder, its load held back until the test releases it; yields (holder, release)."""
@@ -156,3 +92,12 @@ def test_the_terminal_says_when_the_load_is_done(tmp_path, caplog):
     ready = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ready: ")]
     assert len(ready) == 1
     assert re.fullmatch(rf"ready: 2 transcripts, {len(bot.index.chunks)} passages, in \d+ s", ready[0])
+
+
+def test_the_startup_line_names_the_address_and_how_to_stop_and_share():
+    from qa_bot import startup
+
+    line = startup.serving_line("http://127.0.0.1:7860/", None)
+    assert line == "qa_bot: serving http://127.0.0.1:7860 (Ctrl+C to stop; --share for a public link)"
+    shared = startup.serving_line("http://127.0.0.1:7860/", "https://abc.gradio.live")
+    assert "https://abc.gradio.live" in shared and "--share for" not in shared and "Ctrl+C" in shared

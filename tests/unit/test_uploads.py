@@ -1,7 +1,7 @@
 """Uploads live in a folder of their own (issue 11): never in the corpus folder, searched with it,
 kept across restarts without re-embedding, seen by the command line as by the app.
 
-All with FakeEmbedder; the removal of uploads is tests/test_uploads_remove.py.
+All with FakeEmbedder; the removal of uploads is test_uploads_remove.py.
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """Large uploads (issue 13): the upload cap (``QA_BOT_MAX_UPLOAD_MB``) in the bot, the page and
-the API; cancelling an upload while it is indexed; the estimate of the time left. FakeEmbedder
-throughout; bench/UPLOADS.md measures the cap's default. Symlinks out of the corpus folder are in
-tests/test_transcripts.py.
+the API, and cancelling an upload while it is indexed. FakeEmbedder throughout. The setting itself
+(and that its default is the one bench/UPLOADS.md measured) is in test_config.py, the estimate of
+the time left in test_upload_progress.py, symlinks out of the corpus folder in test_parsers_corpus.py.
 """
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -17,8 +16,7 @@ from helpers import ZEPPELINS, FakeEmbedder, open_bot, picked, tree
 from qa_bot import page_state, upload_handlers, web_api
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
-from qa_bot.errors import Cancelled, ConfigError, TranscriptError
-from qa_bot.upload_progress import PASSAGES_PER_SECOND, UploadProgress, describe, duration_words, time_left
+from qa_bot.errors import Cancelled, TranscriptError
 
 
 def many_turns(n: int) -> str:
@@ -56,22 +54,6 @@ def test_the_smaller_of_the_two_limits_is_the_one_named(corpus, index_dir):
     bot = open_bot(corpus, index_dir, max_upload_mb=0.001, max_file_bytes=500)
     with pytest.raises(TranscriptError, match=r"500-byte limit \(QA_BOT_MAX_FILE_BYTES\)"):
         bot.add_transcript("big.txt", data)
-
-
-def test_the_default_cap_is_the_one_bench_uploads_measured():
-    import re
-
-    page = (Path(__file__).resolve().parents[2] / "bench" / "UPLOADS.md").read_text(encoding="utf-8")
-    measured = re.search(r"\*\*Cap: ([0-9.]+) MB\*\*", page)
-    assert measured and Settings().max_upload_mb == float(measured.group(1))
-
-
-def test_the_cap_is_read_from_its_variable_and_checked(monkeypatch):
-    assert Settings.from_env({"QA_BOT_MAX_UPLOAD_MB": "2.5"}).max_upload_mb == 2.5
-    assert Settings().max_upload_mb > 0
-    for bad in ("0", "-1", "nan", "a lot", "1e9"):
-        with pytest.raises(ConfigError, match="QA_BOT_MAX_UPLOAD_MB"):
-            Settings.from_env({"QA_BOT_MAX_UPLOAD_MB": bad})
 
 
 @pytest.fixture
@@ -159,30 +141,3 @@ def test_the_page_s_cancel_button_stops_its_session_s_upload(holder, tmp_path):
     assert upload_handlers.end_upload().visible is False
 
 
-# --- the estimate ----------------------------------------------------------------------------
-
-
-def test_the_time_left_starts_from_the_measured_rate_then_follows_this_upload_s():
-    assert time_left(0, 3000, 0.0) == pytest.approx(3000 / PASSAGES_PER_SECOND)
-    assert time_left(500, 1000, 10.0) == pytest.approx(10.0)  # 50 passages/s so far
-    assert time_left(1000, 1000, 10.0) == 0
-    assert describe(500, 1000, 10.0) == ("Embedding passages: 500 of 1,000, about 10 s left "
-                                         "(Cancel stops it and adds nothing)")
-    assert "about 3 min left" in describe(100, 10_000, 2.0)  # 50/s: 198 s
-    assert "about 90 s left" in describe(100, 4_500, 2.0)  # 88 s
-    assert "about 2 min left" in describe(100, 5_000, 2.0)  # 98 s
-    assert "a few seconds left" in describe(900, 1000, 9.0)
-
-
-def test_the_page_s_progress_carries_the_count_and_the_estimate():
-    calls, now = [], [100.0]
-    shown = UploadProgress(lambda value, desc=None, unit=None: calls.append((value, desc, unit)),
-                           "talk.txt", clock=lambda: now[0])
-    shown.reading()
-    shown(0, 1000, "embedding")
-    now[0] += 20.0
-    shown(256, 1000, "embedding")
-    assert calls[0] == ((0, None), "Reading talk.txt and cutting it into passages", "passages")
-    assert calls[1][0] == (0, 1000) and calls[1][2] == "passages"
-    assert f"{duration_words(1000 / PASSAGES_PER_SECOND)} left" in calls[1][1]  # the bench's rate
-    assert calls[2][0] == (256, 1000) and "about 60 s left" in calls[2][1]  # 12.8/s, 744 left

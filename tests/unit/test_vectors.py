@@ -1,5 +1,5 @@
-"""The chunk vector store (exact below EXACT_LIMIT, IVF-SQfp16 beyond) and the encoder backends:
-small and fast; timings live in bench/, never here."""
+"""The chunk vector store (exact below EXACT_LIMIT, IVF-SQfp16 beyond): small and fast; timings live
+in bench/, never here. The encoder backends are tested in test_embedding.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from qa_bot import index as index_mod
 from qa_bot import vectors
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
-from qa_bot.errors import ModelError
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -124,62 +123,3 @@ def test_an_approximate_index_is_saved_loaded_and_answers_like_the_exact_one(tmp
 # --- encoder backends -----------------------------------------------------------------------
 
 
-def test_encode_query_falls_back_to_encode():
-    from qa_bot.embedding import encode_query
-
-    fake = FakeEmbedder()
-    np.testing.assert_array_equal(encode_query(fake, ["a question"]), fake.encode(["a question"]))
-
-
-def test_auto_falls_back_to_torch_without_onnx_runtime(monkeypatch):
-    from qa_bot import embedding
-
-    monkeypatch.setattr(embedding, "_runtime_missing", lambda: "onnxruntime is not installed")
-    auto = embedding.SentenceTransformerEmbedder(backend="auto")
-    assert auto.backend == auto.query_backend == "torch" and auto.name == "all-MiniLM-L6-v2"
-    assert auto._model is None  # deciding loads nothing
-    with pytest.raises(ModelError, match="onnxruntime is not installed"):
-        embedding.SentenceTransformerEmbedder(backend="onnx").backend  # noqa: B018
-
-
-def test_backend_names_are_checked(monkeypatch):
-    from qa_bot import embedding
-
-    with pytest.raises(ModelError, match="backend 'cuda'"):
-        embedding.SentenceTransformerEmbedder(backend="cuda")
-    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
-    assert embedding.SentenceTransformerEmbedder().backend == "torch"
-
-
-def test_models_onnx_cannot_run_are_named(tmp_path):
-    from qa_bot.embedding import onnx_unsupported, resolve_model
-
-    assert onnx_unsupported(resolve_model("bundled")) is None
-    folder = tmp_path / "cls-model"
-    (folder / "1_Pooling").mkdir(parents=True)
-    (folder / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
-    assert "not mean pooling" in onnx_unsupported(folder)
-    assert "unreadable" in onnx_unsupported(tmp_path)
-
-
-@pytest.mark.integration
-def test_onnx_encoders_agree_with_sentence_transformers():
-    from qa_bot.embedding import SentenceTransformerEmbedder
-
-    texts = ["Does Ivanov regret the fall of the USSR?", "hi",
-             "Joey: How you doin'? I haven't seen you since the funding meeting last Tuesday. " * 4]
-    torch_vectors = SentenceTransformerEmbedder(backend="torch").encode(texts)
-    auto = SentenceTransformerEmbedder(backend="auto")
-    if auto.backend == "torch":
-        pytest.skip("ONNX Runtime is not installed")
-    assert auto.name == "all-MiniLM-L6-v2"  # float32 passages: an index any backend can serve
-    np.testing.assert_allclose(auto.encode(texts), torch_vectors, atol=1e-5)
-    np.testing.assert_allclose(np.vstack([auto.encode(texts[:1]), auto.encode(texts[1:])]),
-                               torch_vectors, atol=1e-5)  # batched or alone, padded or not
-    questions = auto.encode_query(texts)
-    assert auto.query_backend == "onnx-int8"
-    assert np.all((questions * torch_vectors).sum(axis=1) > 0.95)
-    np.testing.assert_allclose(np.linalg.norm(questions, axis=1), 1.0, rtol=1e-5)
