@@ -57,12 +57,6 @@ def test_speaker_scope(bot):
     assert result.answers and {a.speaker for a in result.answers} == {"Alice"}
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", None])
-def test_empty_question_is_a_question_error(bot, question):
-    with pytest.raises(QuestionError, match="empty"):
-        bot.ask(question)
-
-
 def test_unknown_transcript_is_a_question_error_naming_it_and_the_known_ones(bot):
     with pytest.raises(QuestionError) as caught:
         bot.ask("Where does Alice live?", transcript="gamma.txt")
@@ -75,11 +69,6 @@ def test_unknown_transcript_is_a_question_error_naming_it_and_the_known_ones(bot
 def test_top_k_out_of_range_is_a_question_error(bot, top_k):
     with pytest.raises(QuestionError, match="top_k"):
         bot.ask("Where does Alice live?", top_k=top_k)
-
-
-def test_overlong_question_is_a_question_error(bot):
-    with pytest.raises(QuestionError, match="longer"):
-        bot.ask("why " * 1000)
 
 
 def test_question_errors_are_qa_bot_errors(bot):

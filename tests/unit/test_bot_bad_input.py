@@ -32,7 +32,7 @@ def bot(tmp_path: Path) -> QaBot:
 # --- questions -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question", ["", " ", "\n\t \r\n", "\u3000\u00a0", None])
+@pytest.mark.parametrize("question", ["", " ", "   ", "\n\t", "\n\t \r\n", "\u3000\u00a0", None])
 def test_blank_question_is_one_clear_error(bot: QaBot, question) -> None:
     with pytest.raises(QuestionError, match=r"^question: it is empty$"):
         bot.ask(question)

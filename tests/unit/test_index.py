@@ -274,7 +274,12 @@ def test_manifest_records_model_settings_fingerprints_and_checksums(corpus, inde
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_index_folder_holds_only_json_jsonl_faiss_and_npy_never_pickle(corpus, index_dir, monkeypatch):
+def test_the_index_is_json_jsonl_faiss_and_npy_through_its_life_never_a_pickle(tmp_path, monkeypatch):
+    """Build, add, change, remove, damage and rebuild with every pickler booby-trapped and numpy's
+    saver held to allow_pickle=False: after the first build the folder is only the manifest, the
+    files it names and the writers' lock, each parsed as its type; after the rest, those, the
+    generation before and the lock. Then read it back with every unpickler booby-trapped too:
+    reading and answering never unpickle."""
     import pickle
 
     import faiss
@@ -293,7 +298,9 @@ def test_index_folder_holds_only_json_jsonl_faiss_and_npy_never_pickle(corpus, i
         monkeypatch.setattr(pickle, name, forbidden)
     monkeypatch.setattr(np, "save", save_no_pickle)
     monkeypatch.setattr(np, "savez", forbidden)
-    open_bot(corpus, index_dir, FakeEmbedder())
+    corpus = make_corpus(tmp_path / "corpus", {"alpha.txt": ALPHA})
+    index_dir = tmp_path / "index"
+    bot = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
 
     assert (index_dir / ".lock").read_bytes() == b""  # the writers' lock holds no data once released
     files = sorted(p for p in index_dir.iterdir() if p.name != ".lock")
@@ -314,6 +321,67 @@ def test_index_folder_holds_only_json_jsonl_faiss_and_npy_never_pickle(corpus, i
             assert lines and all(isinstance(json.loads(line), dict) for line in lines)
         else:
             assert faiss.read_index(str(path)).ntotal > 0
+
+    # ... then a life of changes, and the folder read back
+    bot.add_transcript("beta.srt", b"1\n00:00:01,000 --> 00:00:03,000\nBob: Rye bread, every Sunday.\n")
+    (corpus / "alpha.txt").write_text(ALPHA.replace("mangoes", "papayas"), encoding="utf-8")
+    bot.refresh()
+    (corpus / "gamma.jsonl").write_text('{"speaker": "Cy", "text": "Ice closed behind the ship."}\n')
+    bot.refresh()
+    (corpus / "gamma.jsonl").unlink()
+    bot.refresh()
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    chunks = index_dir / manifest["files"]["chunks_faiss"]["name"]
+    chunks.write_bytes(chunks.read_bytes()[:40])
+    bot.refresh()
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    named = named_files(manifest)
+    # Beside them only the uploads folder (its default place), which holds transcripts.
+    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
+    # and the generation it replaced (kept for a reader that had just read its name), and the
+    # writers' lock, empty once released.
+    rest = {p.name for p in index_dir.iterdir() if p != bot.uploads} - named - {"manifest.json", ".lock"}
+    assert len(rest) == len(named) and len({re.search(r"-([0-9a-f]{12})[.-]", name).group(1)
+                                            for name in rest}) == 1, rest
+    assert (index_dir / ".lock").read_bytes() == b""
+    records, vectors = {}, {}
+    for path in (p for p in index_dir.iterdir() if p not in (bot.uploads, index_dir / ".lock")):
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
+        assert path.suffix in {".json", ".jsonl", ".faiss", ".npy"}
+        if path.suffix == ".npy":  # numpy's array format, read without unpickling
+            assert data.startswith(b"\x93NUMPY") and np.load(path, allow_pickle=False).dtype != object
+        elif path.suffix == ".jsonl":
+            lines = data.decode().splitlines()
+            assert all(isinstance(json.loads(line), dict) for line in lines)
+            if path.name in named:
+                records[path.name.split("-")[0]] = len(lines)
+        elif path.suffix == ".faiss" and path.name in named:
+            vectors[path.name.split("-")[0]] = faiss.read_index(str(path)).ntotal
+    # Each FAISS file holds one vector per record beside it: the chunks of both transcripts, and
+    # the interviewer's questions and turns in context.
+    assert vectors == records and records["chunks"] == manifest["chunk_count"] >= 2
+    ranges = manifest["transcripts"].values()
+    assert records["turns"] == sum(e["turns"][1] - e["turns"][0] for e in ranges) > 0
+
+    def trap(*args, **kwargs):
+        raise AssertionError("something was unpickled")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, trap)
+    real_load = np.load
+
+    def load_arrays(*args, allow_pickle=True, **kwargs):  # numpy's default allows it
+        assert allow_pickle is False, "np.load must be called with allow_pickle=False"
+        return real_load(*args, allow_pickle=False, **kwargs)
+
+    monkeypatch.setattr(np, "load", load_arrays)
+    loaded = index_mod.load(index_dir)
+    assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
+    assert (len(loaded.chunks), len(loaded.turn_keys)) == (records["chunks"], records["turns"])
+    again = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
+    assert again.report.embedded == 0 and "papayas" in again.ask("What fruit does Alice love?").top.quote
 
 
 # --- atomic writes ---------------------------------------------------------------------------
@@ -580,76 +648,3 @@ def test_records_holding_unicode_line_separators_survive_a_restart(tmp_path):
     second = open_bot(corpus, tmp_path / "index", embedder)
     assert second.report.embedded == 0
     assert [c.text for c in second.index.chunks] == [c.text for c in first.index.chunks]
-
-
-def test_an_index_holds_only_json_jsonl_faiss_and_npy_through_its_life_and_loads_without_unpickling(
-        tmp_path, monkeypatch):
-    """Build, add, change, remove, damage and rebuild; then read it back with every unpickler
-    booby-trapped: the folder is only the manifest, the files it and the one before named and
-    the writers' lock, each parsed as its type, and reading and answering never unpickle."""
-    import pickle
-
-    import faiss
-
-    corpus = make_corpus(tmp_path / "corpus", {"alpha.txt": ALPHA})
-    index_dir = tmp_path / "index"
-    bot = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-    bot.add_transcript("beta.srt", b"1\n00:00:01,000 --> 00:00:03,000\nBob: Rye bread, every Sunday.\n")
-    (corpus / "alpha.txt").write_text(ALPHA.replace("mangoes", "papayas"), encoding="utf-8")
-    bot.refresh()
-    (corpus / "gamma.jsonl").write_text('{"speaker": "Cy", "text": "Ice closed behind the ship."}\n')
-    bot.refresh()
-    (corpus / "gamma.jsonl").unlink()
-    bot.refresh()
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    chunks = index_dir / manifest["files"]["chunks_faiss"]["name"]
-    chunks.write_bytes(chunks.read_bytes()[:40])
-    bot.refresh()
-
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    named = named_files(manifest)
-    # Beside them only the uploads folder (its default place), which holds transcripts.
-    assert bot.uploads == index_dir / "uploads" and (bot.uploads / "beta.srt").is_file()
-    # and the generation it replaced (kept for a reader that had just read its name), and the
-    # writers' lock, empty once released.
-    rest = {p.name for p in index_dir.iterdir() if p != bot.uploads} - named - {"manifest.json", ".lock"}
-    assert len(rest) == len(named) and len({re.search(r"-([0-9a-f]{12})[.-]", name).group(1)
-                                            for name in rest}) == 1, rest
-    assert (index_dir / ".lock").read_bytes() == b""
-    records, vectors = {}, {}
-    for path in (p for p in index_dir.iterdir() if p not in (bot.uploads, index_dir / ".lock")):
-        data = path.read_bytes()
-        assert not data.startswith(b"\x80"), f"{path.name} looks like a pickle"
-        assert path.suffix in {".json", ".jsonl", ".faiss", ".npy"}
-        if path.suffix == ".npy":  # numpy's array format, read without unpickling
-            assert data.startswith(b"\x93NUMPY") and np.load(path, allow_pickle=False).dtype != object
-        elif path.suffix == ".jsonl":
-            lines = data.decode().splitlines()
-            assert all(isinstance(json.loads(line), dict) for line in lines)
-            if path.name in named:
-                records[path.name.split("-")[0]] = len(lines)
-        elif path.suffix == ".faiss" and path.name in named:
-            vectors[path.name.split("-")[0]] = faiss.read_index(str(path)).ntotal
-    # Each FAISS file holds one vector per record beside it: the chunks of both transcripts, and
-    # the interviewer's questions and turns in context.
-    assert vectors == records and records["chunks"] == manifest["chunk_count"] >= 2
-    ranges = manifest["transcripts"].values()
-    assert records["turns"] == sum(e["turns"][1] - e["turns"][0] for e in ranges) > 0
-
-    def trap(*args, **kwargs):
-        raise AssertionError("something was unpickled")
-
-    for name in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, name, trap)
-    real_load = np.load
-
-    def load_arrays(*args, allow_pickle=True, **kwargs):  # numpy's default allows it
-        assert allow_pickle is False, "np.load must be called with allow_pickle=False"
-        return real_load(*args, allow_pickle=False, **kwargs)
-
-    monkeypatch.setattr(np, "load", load_arrays)
-    loaded = index_mod.load(index_dir)
-    assert loaded is not None and {c.transcript for c in loaded.chunks} == {"alpha.txt", "beta.srt"}
-    assert (len(loaded.chunks), len(loaded.turn_keys)) == (records["chunks"], records["turns"])
-    again = QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-    assert again.report.embedded == 0 and "papayas" in again.ask("What fruit does Alice love?").top.quote
