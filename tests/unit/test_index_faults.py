@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ALPHA, CORPUS, ROOT, FakeEmbedder, named_files, open_bot
+from helpers import ALPHA, CORPUS, ROOT, FakeEmbedder, configured, named_files, open_bot
 from helpers import ZEPPELINS as DELTA
 from helpers import write_corpus as make_corpus
 
 from qa_bot import index as index_mod
-from qa_bot import page_events, page_state
+from qa_bot import page_events
 from qa_bot.bot import QaBot
 from qa_bot.config import Settings
 
@@ -117,18 +117,12 @@ def test_altered_manifest_is_detected_never_served_and_rebuilt(corpus, index_dir
 
 
 def test_damaged_index_warning_reaches_the_page(corpus, index_dir):
-    import app
-
     open_bot(corpus, index_dir)
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     chunks = index_dir / manifest["files"]["chunks_faiss"]["name"]
     chunks.write_bytes(chunks.read_bytes()[:-10])
-    previous = app.HOLDER
-    app.configure(corpus, index_dir, Settings(), FakeEmbedder())
-    try:
+    with configured(corpus, index_dir, Settings(), FakeEmbedder()):
         status, *_ = page_events.startup()
-    finally:
-        page_state.restore(previous)
     assert "2 transcripts" in status and "qa-notice-warning" in status
     assert re.search(r"unusable \(chunks-\w+\.faiss does not match its checksum\); rebuilt", status), status
 
@@ -335,13 +329,9 @@ def test_read_only_index_folder_serves_answers_with_a_warning(corpus, index_dir,
     assert any("could not save the index" in w and "Read-only file system" in w for w in bot.report.warnings)
     assert bot.ask("How do zeppelins fly?").top.transcript == "delta.txt"
     assert bot.ask(QUESTIONS[0]).top.transcript == "alpha.txt"
-    previous = app.HOLDER
-    app.configure(corpus, index_dir, Settings(), FakeEmbedder())
-    try:
+    with configured(corpus, index_dir, Settings(), FakeEmbedder()):
         status, *_ = page_events.startup()
         got = app.ask("How do zeppelins fly?")
-    finally:
-        page_state.restore(previous)
     assert "qa-notice-warning" in status and "could not save the index" in status
     assert got["answers"][0]["transcript"] == "delta.txt"
     monkeypatch.undo()
