@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .parsers.base import Transcript
+from .parsers.base import Transcript, TurnKind
 from .parsers.sentences import MAX_SENTENCE_CHARS, sentence_spans
 
 # Turns cut into chunks. An interviewer's question is one too, but retrieval offers it as an
 # answer only to a question about the asking ("What did she ask about holidays?").
-QUOTABLE = ("speech", "narration", "question")
+QUOTABLE = (TurnKind.SPEECH, TurnKind.NARRATION, TurnKind.QUESTION)
 # A window holds whole sentences, so the longest chunk is the longest sentence span.
 MAX_CHUNK_CHARS = MAX_SENTENCE_CHARS
 
@@ -41,7 +41,9 @@ class Chunk:
     reply_turn: int | None = None
     start_time: float | None = None
     end_time: float | None = None
-    kind: str = "speech"
+    # The plain string a saved record gives back, also in a chunk just cut: index_check compares
+    # the types of what was saved with what the transcript gives.
+    kind: str = TurnKind.SPEECH.value
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -102,5 +104,5 @@ def chunk_transcript(transcript: Transcript, size: int = 2, stride: int = 1,
                 transcript=transcript.name, turn=turn.index, speaker=turn.speaker, start=start,
                 end=end, line=transcript.line_of(start), text=text[start:end], in_reply_to=question,
                 reply_turn=turn.reply_to,
-                start_time=turn.start_time, end_time=turn.end_time, kind=turn.kind))
+                start_time=turn.start_time, end_time=turn.end_time, kind=str(turn.kind)))
     return chunks

@@ -27,7 +27,7 @@ from .index_store import TurnKey as TurnKey
 from .index_store import add_lexical
 from .index_store import load as load
 from .index_store import write as write
-from .parsers.base import QUESTION, Transcript
+from .parsers.base import Transcript, TurnKind
 from .vectors import ChunkVectors, chunk_index
 
 # Re-exported, as ChunkVectors and chunk_index are by the line above: bench/ and tests import them
@@ -74,14 +74,17 @@ def unit_keys(transcript: Transcript) -> list[TurnKey]:
     """The interviewer's questions (for the question signal) and every chunked turn read with
     its neighbours (for the context signal); whole turns alone measured no better than their
     chunks."""
-    return [TurnKey(transcript.name, t.index, t.kind) for t in transcript.turns if t.kind == QUESTION] \
+    # A key holds the kind as the plain string its JSON record gives back (index_check compares
+    # the types of what was saved with what the transcript gives).
+    return [TurnKey(transcript.name, t.index, str(t.kind)) for t in transcript.turns
+            if t.kind == TurnKind.QUESTION] \
         + [TurnKey(transcript.name, t.index, CONTEXT) for t in transcript.turns if t.kind in QUOTABLE]
 
 
 def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
     """Each of ``unit_keys`` with the text its vector is embedded from."""
-    return [(k, transcript.question_text(k.turn) if k.kind == QUESTION else context_text(transcript, k.turn))
-            for k in unit_keys(transcript)]
+    return [(k, transcript.question_text(k.turn) if k.kind == TurnKind.QUESTION
+             else context_text(transcript, k.turn)) for k in unit_keys(transcript)]
 
 
 def parser_version() -> str:

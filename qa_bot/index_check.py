@@ -153,7 +153,7 @@ def _record_mismatch(chunk: Chunk, transcript: Transcript, questions: dict[int, 
         reply = turn.reply_to
         questions[chunk.turn] = transcript.question_text(reply) if reply is not None else None
     # In the order of FIELDS.
-    expected = (transcript.name, turn.speaker, turn.kind, turn.reply_to, questions[chunk.turn],
+    expected = (transcript.name, turn.speaker, str(turn.kind), turn.reply_to, questions[chunk.turn],
                 transcript.line_of(start), turn.start_time, turn.end_time)
     saved = _saved(chunk)
     if saved == expected and list(map(type, saved)) == list(map(type, expected)):

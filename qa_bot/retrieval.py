@@ -39,7 +39,7 @@ import numpy as np
 from . import ranker as ranker_mod
 from .config import Settings
 from .index import CONTEXT, Index
-from .parsers.base import NARRATION, QUESTION
+from .parsers.base import TurnKind
 from .ranker import FEATURES, Ranker
 from .stores.base import Scope, Store, chunk_id
 from .stores.faiss_store import FaissStore
@@ -131,7 +131,7 @@ class Retriever:
                     for lo, hi in [e["chunks"]] for r in range(lo, hi)]
         self.row_of = {cid: r for r, cid in enumerate(self.ids)}
         key_row = {(k.transcript, k.turn, k.kind == CONTEXT): i for i, k in enumerate(index.turn_keys)}
-        is_question = np.array([k.kind == QUESTION for k in index.turn_keys], dtype=bool)
+        is_question = np.array([k.kind == TurnKind.QUESTION for k in index.turn_keys], dtype=bool)
         self.question_rows = np.flatnonzero(is_question)
         self.question_vectors = index.turn_vectors[is_question]
         question_pos = {int(r): i for i, r in enumerate(self.question_rows)}
@@ -150,8 +150,8 @@ class Retriever:
         # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
         self.speakers = np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
         self.brief = brevity(np.array([self._turn_chars(c) for c in chunks], dtype=np.int64))
-        self.narration = np.array([c.kind == NARRATION for c in chunks], dtype=np.float64)
-        self.asking = np.array([c.kind == QUESTION for c in chunks], dtype=bool)
+        self.narration = np.array([c.kind == TurnKind.NARRATION for c in chunks], dtype=np.float64)
+        self.asking = np.array([c.kind == TurnKind.QUESTION for c in chunks], dtype=bool)
         self.asks = np.array([self._answered(c.transcript, c.turn) for c in chunks], dtype=np.float64)
 
     @staticmethod

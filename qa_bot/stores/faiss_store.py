@@ -20,6 +20,7 @@ from ..chunking import Chunk
 from ..index import context_text, embed_text
 from ..lexical import GroupedBM25
 from ..lexical_files import Lexical, chunk_bm25, context_bm25
+from ..parsers.base import TurnKind
 from ..vectors import ChunkVectors, chunk_index
 from .base import Field, Scope, StoreHit, TranscriptPart, chunk_id, top_hits
 
@@ -63,7 +64,7 @@ class FaissStore:
             vectors = chunk_index(np.vstack(stacked) if stacked else np.zeros((0, dim), np.float32), dim)
         self.vectors = vectors
         self.speakers = np.array([(c.speaker or "").casefold() for c in self.chunks], dtype=object)
-        self.asking = np.array([c.kind == "question" for c in self.chunks], dtype=bool)
+        self.asking = np.array([c.kind == TurnKind.QUESTION for c in self.chunks], dtype=bool)
         self._chunk_bm25: GroupedBM25 | None = lexical.chunk if lexical else None
         self._context_bm25: tuple[GroupedBM25, np.ndarray] | None = \
             (lexical.context, lexical.doc_of) if lexical else None
