@@ -90,22 +90,6 @@ def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, fl
     return [(r, float(scores[r])) for r in order]
 
 
-def semantic_search(query: np.ndarray, vectors: np.ndarray, top_k: int = 10) -> list[tuple[int, float]]:
-    """Exact inner-product search of one unit query over unit row vectors.
-
-    Args:
-        query: shape (dim,), unit length.
-        vectors: shape (n, dim), unit rows.
-        top_k: how many to return.
-
-    Returns:
-        (row, score) pairs sorted by falling score, ties by row.
-    """
-    if len(vectors) == 0:
-        return []
-    return semantic_search_scores(vectors @ query, top_k)
-
-
 class Retriever:
     """Scores an index's chunks against questions.
 
