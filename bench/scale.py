@@ -175,6 +175,7 @@ def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) ->
     from qa_bot.config import Settings
     from qa_bot.index import Index
     from qa_bot.lexical import GroupedBM25
+    from qa_bot.manifest import Manifest, TranscriptEntry
     from qa_bot.retrieval import Retriever
 
     n = len(vectors)
@@ -199,8 +200,9 @@ def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) ->
     del contexts
     chunks = [Chunk(f"t{i // per:05d}.txt", i % per, f"Speaker {i % 7}", 0, len(t), 1, t)
               for i, t in enumerate(texts)]
-    manifest = {"transcripts": {f"t{j:05d}.txt": {"chunks": [j * per, min(n, (j + 1) * per)],
-                                                  "turns": [0, 0]} for j in range(0, (n + per - 1) // per)}}
+    manifest = Manifest(None, vectors.shape[1], {
+        f"t{j:05d}.txt": TranscriptEntry("", "", "", (j * per, min(n, (j + 1) * per)), (0, 0))
+        for j in range(0, (n + per - 1) // per)}, n)
     index = Index(manifest, chunks, chosen, [], np.zeros((0, vectors.shape[1]), np.float32))
     started = time.perf_counter()
     retriever = Retriever(index, Settings())

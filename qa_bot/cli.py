@@ -193,12 +193,12 @@ def _migrate(args: argparse.Namespace, stdout: TextIO) -> int:
     if saved is None:
         raise QaBotError(f"migrate: no usable index in {args.source}")
     transcripts = {t.name: t for t in load_corpus(args.corpus)[0]} if args.corpus.is_dir() else {}
-    store = MilvusStore(args.target, int(saved.manifest["dimension"]))
+    store = MilvusStore(args.target, saved.manifest.dimension)
     try:
         done = mirror(store, saved, transcripts)
     finally:
         store.close()
-    stdout.write(terminal_safe(f"{len(saved.chunks)} chunks of {len(saved.manifest['transcripts'])} "
+    stdout.write(terminal_safe(f"{len(saved.chunks)} chunks of {len(saved.manifest.transcripts)} "
                                f"transcripts in {args.target}: replaced {len(done['replaced'])}, "
                                f"deleted {len(done['deleted'])}") + "\n")
     return 0

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from .index_store import TurnKey as TurnKey
 from .index_store import add_lexical
 from .index_store import load as load
 from .index_store import write as write
+from .manifest import IndexKey, Manifest, TranscriptEntry
 from .parsers.base import Transcript, TurnKind
 from .vectors import ChunkVectors, chunk_index
 
@@ -92,12 +92,9 @@ def parser_version() -> str:
     return str(PARSER_VERSION)
 
 
-def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "parser_version": parser_version(),
-            "model": embedder.name,
-            "weights_sha256": embedder.weights_sha256,
-            "chunk_sentences": settings.chunk_sentences, "chunk_stride": settings.chunk_stride,
-            "max_chunk_chars": MAX_CHUNK_CHARS}
+def _settings_key(settings: Settings, embedder: Embedder) -> IndexKey:
+    return IndexKey(FORMAT_VERSION, parser_version(), embedder.name, embedder.weights_sha256,
+                    settings.chunk_sentences, settings.chunk_stride, MAX_CHUNK_CHARS)
 
 
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
@@ -131,10 +128,10 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
     report = SyncReport()
     old = load(index_dir, report.warnings) if index_dir else None
     key = _settings_key(settings, embedder)
-    if old is not None and {k: old.manifest.get(k) for k in key} != key:
+    if old is not None and old.manifest.key != key:
         log.info("index settings or model changed: re-embedding everything")
         old = None
-    old_entries = old.manifest["transcripts"] if old else {}
+    old_entries = old.manifest.transcripts if old else {}
     names = {t.name for t in transcripts}
     report.removed = sorted(set(old_entries) - names)
 
@@ -143,7 +140,7 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
     to_embed: list[str] = []
     for t in transcripts:
         entry = old_entries.get(t.name)
-        if old is not None and entry and entry["fingerprint"] == t.fingerprint \
+        if old is not None and entry and entry.fingerprint == t.fingerprint \
                 and not index_check.doctored(old, t, unit_keys(t), report.warnings):
             (c0, c1), (u0, u1) = old.ranges(t.name)
             vectors = old.chunk_vectors.reconstruct_n(c0, c1 - c0) if c1 > c0 else None
@@ -163,14 +160,14 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
     log.info("embedded %d texts (%d transcripts reused, %d added, %d changed, %d removed)",
              report.embedded, len(report.reused), len(report.added), len(report.changed),
              len(report.removed))
-    dim = embedder.dimension if to_embed or old is None else old.manifest["dimension"]
+    dim = embedder.dimension if to_embed or old is None else old.manifest.dimension
     index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key,
                       old.chunk_vectors if old is not None else None)
     # Save whenever the manifest would differ, even when nothing needed embedding (a transcript
     # that changed to one with no quotable text), or every restart would report it changed.
     writing = bool(index_dir and save and (report.added or report.changed or report.removed or old is None))
     same = old is not None and not writing and \
-        list(old.manifest["transcripts"].items()) == list(index.manifest["transcripts"].items())
+        list(old.manifest.transcripts.items()) == list(index.manifest.transcripts.items())
     if same and old is not None:
         index.lexical = old.lexical  # the saved BM25 indexes, memory-mapped, when it has them
     if index_dir and save and index.lexical is None:  # saved beside the vectors (below)
@@ -227,21 +224,21 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 
 
 def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: list,
-              fresh: np.ndarray, dim: int, key: dict[str, Any],
+              fresh: np.ndarray, dim: int, key: IndexKey,
               previous: ChunkVectors | None = None) -> Index:
     chunks: list[Chunk] = []
     turn_keys: list[TurnKey] = []
     chunk_vecs, turn_vecs = [], []
-    entries = {}
+    entries: dict[str, TranscriptEntry] = {}
     at = 0
     for t, (cs, cv), (tk, tv) in zip(transcripts, chunk_parts, turn_parts, strict=True):
         if cv is None and cs:
             cv, at = fresh[at:at + len(cs)], at + len(cs)
         if tv is None and tk:
             tv, at = fresh[at:at + len(tk)], at + len(tk)
-        entries[t.name] = {"fingerprint": t.fingerprint, "title": t.title, "format": t.format,
-                           "chunks": [len(chunks), len(chunks) + len(cs)],
-                           "turns": [len(turn_keys), len(turn_keys) + len(tk)]}
+        entries[t.name] = TranscriptEntry(t.fingerprint, t.title, t.format,
+                                          (len(chunks), len(chunks) + len(cs)),
+                                          (len(turn_keys), len(turn_keys) + len(tk)))
         chunks += cs
         turn_keys += tk
         if cs:
@@ -252,9 +249,8 @@ def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: 
     def stack(parts: list[np.ndarray]) -> np.ndarray:
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
 
-    manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
-    return Index(manifest, chunks, chunk_index(stack(chunk_vecs), dim, previous), turn_keys,
-                 stack(turn_vecs))
+    return Index(Manifest(key, dim, entries, len(chunks)), chunks,
+                 chunk_index(stack(chunk_vecs), dim, previous), turn_keys, stack(turn_vecs))
 
 
 __all__ = ["Index", "SyncReport", "TurnKey", "embed_text", "load", "sync", "write"]

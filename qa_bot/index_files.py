@@ -19,7 +19,8 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from .manifest import FileEntry
 
 VERIFY_ENV = "QA_BOT_VERIFY_INDEX"  # "full": hash every file at every load
 
@@ -44,12 +45,11 @@ def atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def entry(path: Path, digest: str | None = None) -> dict[str, Any]:
+def entry(path: Path, digest: str | None = None) -> FileEntry:
     """The manifest's entry for a file just written: its name, SHA-256 (``digest`` when it was
     just checked), size and time."""
     stat = path.stat()
-    return {"name": path.name, "sha256": digest or sha256(path), "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns}
+    return FileEntry(path.name, digest or sha256(path), stat.st_size, stat.st_mtime_ns)
 
 
 def safe_name(name: object) -> str:
@@ -59,18 +59,18 @@ def safe_name(name: object) -> str:
     return name
 
 
-def check(index_dir: Path, item: dict[str, Any]) -> Path:
+def check(index_dir: Path, item: FileEntry) -> Path:
     """The file of a manifest entry, if it is the file that was written.
 
     Raises:
         ValueError: it does not match its checksum (or its name leaves the folder).
         OSError: it cannot be read.
     """
-    path = index_dir / safe_name(item["name"])
+    path = index_dir / safe_name(item.name)
     stat = path.stat()
-    unchanged = item.get("size") == stat.st_size and item.get("mtime_ns") == stat.st_mtime_ns
+    unchanged = item.size == stat.st_size and item.mtime_ns == stat.st_mtime_ns
     if (not unchanged or os.environ.get(VERIFY_ENV, "").lower() == "full") \
-            and sha256(path) != item["sha256"]:
+            and sha256(path) != item.sha256:
         raise ValueError(f"{path.name} does not match its checksum")
     return path
 

@@ -22,6 +22,7 @@ import numpy as np
 from . import index_files
 from .chunking import Chunk, embed_text
 from .lexical import ARRAYS, GroupedBM25
+from .manifest import FileEntry
 
 FORMAT = 1
 MMAP_BYTES = 1 << 16  # smaller arrays are read into memory: a map costs more than it saves
@@ -85,10 +86,10 @@ def save(lexical: Lexical, index_dir: Path, gen: str) -> dict[str, Any]:
         for role, array in arrays.items():
             path = index_dir / f"bm25-{field}-{gen}-{role}.npy"
             index_files.atomic_write(path, _save_array(array))
-            files[role] = index_files.entry(path)
+            files[role] = index_files.entry(path).to_dict()
         vocab = index_dir / f"bm25-{field}-{gen}-vocab.json"
         index_files.atomic_write(vocab, _save_json(meta.pop("stem_to_sid")))
-        files["vocab"] = index_files.entry(vocab)
+        files["vocab"] = index_files.entry(vocab).to_dict()
         out[field] = dict(meta, files=files)
     return out
 
@@ -98,8 +99,8 @@ def names(entry: Mapping[str, Any]) -> set[str]:
     return {str(f["name"]) for field in ("chunk", "context") for f in entry[field]["files"].values()}
 
 
-def _load_array(index_dir: Path, item: dict[str, Any]) -> np.ndarray:
-    path = index_files.check(index_dir, item)
+def _load_array(index_dir: Path, item: object) -> np.ndarray:
+    path = index_files.check(index_dir, FileEntry.from_dict(item))
     if path.stat().st_size > MMAP_BYTES:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     else:
@@ -123,7 +124,7 @@ def load(index_dir: Path, entry: Mapping[str, Any], chunks: int) -> Lexical:
         spec = entry[field]
         files = spec["files"]
         arrays = {role: _load_array(index_dir, files[role]) for role in ARRAYS}
-        vocab = index_files.check(index_dir, files["vocab"]).read_text(encoding="utf-8")
+        vocab = index_files.check(index_dir, FileEntry.from_dict(files["vocab"])).read_text(encoding="utf-8")
         bm25 = GroupedBM25.from_arrays(arrays, dict(spec, stem_to_sid=json.loads(vocab)))
         if field == "context":
             doc_of = _load_array(index_dir, files["doc_of"])

@@ -111,8 +111,8 @@ class Retriever:
         self.ranker = self._ranker(settings)
         chunks = index.chunks
         # Stable ids (the store's) of the rows the arrays below are indexed by.
-        self.ids = [chunk_id(name, r - lo) for name, e in index.manifest["transcripts"].items()
-                    for lo, hi in [e["chunks"]] for r in range(lo, hi)]
+        self.ids = [chunk_id(name, r - lo) for name, e in index.manifest.transcripts.items()
+                    for lo, hi in [e.chunks] for r in range(lo, hi)]
         self.row_of = {cid: r for r, cid in enumerate(self.ids)}
         key_row = {(k.transcript, k.turn, k.kind == CONTEXT): i for i, k in enumerate(index.turn_keys)}
         is_question = np.array([k.kind == TurnKind.QUESTION for k in index.turn_keys], dtype=bool)
@@ -180,10 +180,10 @@ class Retriever:
             return None
         mask = np.ones(len(self.index.chunks), dtype=bool) if asking else ~self.asking
         if transcript is not None:
-            entry = self.index.manifest["transcripts"].get(transcript)
+            entry = self.index.manifest.transcripts.get(transcript)
             keep = np.zeros_like(mask)
             if entry:
-                lo, hi = entry["chunks"]
+                lo, hi = entry.chunks
                 keep[lo:hi] = True
             mask &= keep
         if speaker is not None:

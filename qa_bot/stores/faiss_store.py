@@ -75,12 +75,11 @@ class FaissStore:
     @classmethod
     def from_index(cls, index: Index, transcripts: Mapping[str, Transcript] | None = None) -> FaissStore:
         """The store over a synced index, sharing its FAISS index (nothing is copied)."""
-        empty = np.zeros((0, index.manifest.get("dimension", 0)), np.float32)
+        empty = np.zeros((0, index.manifest.dimension), np.float32)
         parts = []
-        for name, entry in index.manifest["transcripts"].items():
-            lo, hi = entry["chunks"]
-            parts.append(TranscriptPart(name, entry.get("fingerprint", ""), index.chunks[lo:hi],
-                                        empty, ()))
+        for name, entry in index.manifest.transcripts.items():
+            lo, hi = entry.chunks
+            parts.append(TranscriptPart(name, entry.fingerprint, index.chunks[lo:hi], empty, ()))
         return cls(parts, int(index.chunk_vectors.d), index.chunk_vectors, transcripts,
                    getattr(index, "lexical", None))
 
