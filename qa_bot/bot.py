@@ -77,9 +77,9 @@ class QaBot:
         settings = settings or Settings.from_env()
         if index_dir is None:
             index_dir = default_index_dir(corpus)
-        embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.device,
-                                                           settings.batch_size, settings.backend,
-                                                           settings.threads or None)
+        embedder = embedder or SentenceTransformerEmbedder(
+            settings.model, settings.device, settings.batch_size, settings.backend,
+            settings.threads or None, Path(settings.cache) if settings.cache else None)
         bot = cls(corpus, Path(index_dir), settings, embedder)
         bot.refresh(progress, save=save)
         return bot

@@ -185,11 +185,13 @@ def _migrate(args: argparse.Namespace, stdout: TextIO) -> int:
     """Copy the index of ``--from`` into the store ``--to``; the corpus's transcripts, when they
     parse, give each chunk's turn in context for the lexical context signal."""
     from . import index as index_mod
+    from .config import Settings
     from .parsers.corpus import load_corpus
     from .stores.milvus_store import MilvusStore
     from .stores.sync import mirror
 
-    saved = index_mod.load(args.source)
+    verify = Settings.from_env().verify_index.lower() == "full"
+    saved = index_mod.load(args.source, full_check=verify)
     if saved is None:
         raise QaBotError(f"migrate: no usable index in {args.source}")
     transcripts = {t.name: t for t in load_corpus(args.corpus)[0]} if args.corpus.is_dir() else {}

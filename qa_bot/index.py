@@ -126,7 +126,7 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
           settings: Settings, progress: Progress | None, save: bool, locked: bool
           ) -> tuple[Index, SyncReport]:
     report = SyncReport()
-    old = load(index_dir, report.warnings) if index_dir else None
+    old = load(index_dir, report.warnings, settings.verify_index.lower() == "full") if index_dir else None
     key = _settings_key(settings, embedder)
     if old is not None and old.manifest.key != key:
         log.info("index settings or model changed: re-embedding everything")

@@ -8,8 +8,8 @@ than the whole restart may. Any ordinary change to a file (a write, a truncation
 did not keep the times, an edit) changes its time or size, and then the full SHA-256 decides:
 a file that still matches is used (a copied folder), one that does not is damaged. What the
 time cannot see is a disk flipping bits under an unchanged inode; ``QA_BOT_VERIFY_INDEX=full``
-hashes every file at every load for those who want that too (README, "What the index's
-checksums protect").
+(``Settings.verify_index``, passed down as ``full``) hashes every file at every load for those
+who want that too (README, "What the index's checksums protect").
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .manifest import FileEntry
-
-VERIFY_ENV = "QA_BOT_VERIFY_INDEX"  # "full": hash every file at every load
 
 
 def sha256(path: Path) -> str:
@@ -59,8 +57,9 @@ def safe_name(name: object) -> str:
     return name
 
 
-def check(index_dir: Path, item: FileEntry) -> Path:
-    """The file of a manifest entry, if it is the file that was written.
+def check(index_dir: Path, item: FileEntry, full: bool = False) -> Path:
+    """The file of a manifest entry, if it is the file that was written (``full``: hashed even
+    when its size and time are those it was written with).
 
     Raises:
         ValueError: it does not match its checksum (or its name leaves the folder).
@@ -69,10 +68,9 @@ def check(index_dir: Path, item: FileEntry) -> Path:
     path = index_dir / safe_name(item.name)
     stat = path.stat()
     unchanged = item.size == stat.st_size and item.mtime_ns == stat.st_mtime_ns
-    if (not unchanged or os.environ.get(VERIFY_ENV, "").lower() == "full") \
-            and sha256(path) != item.sha256:
+    if (not unchanged or full) and sha256(path) != item.sha256:
         raise ValueError(f"{path.name} does not match its checksum")
     return path
 
 
-__all__ = ["VERIFY_ENV", "atomic_write", "check", "entry", "safe_name", "sha256"]
+__all__ = ["atomic_write", "check", "entry", "safe_name", "sha256"]

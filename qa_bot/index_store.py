@@ -84,7 +84,7 @@ def _records(path: Path) -> list[str]:
     return lines
 
 
-def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
+def load(index_dir: Path, problems: list[str] | None = None, full_check: bool = False) -> Index | None:
     """Read a saved index, or None (with a warning) when it is missing, partial or altered.
 
     Reading takes no lock (a read-only folder must still serve): a writer that switches the
@@ -94,6 +94,8 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
     Args:
         index_dir: the index folder.
         problems: when given, why a saved index was unusable is appended to it.
+        full_check: hash every data file, not only those whose size or time changed
+            (``Settings.verify_index``, index_files.py).
     """
     path = Path(index_dir) / MANIFEST
     if not path.exists():
@@ -102,8 +104,8 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
         text = None
         try:
             text = path.read_bytes()
-            index = _read(Path(index_dir), Manifest.from_dict(json.loads(text.decode("utf-8"))))
-            index.lexical = _read_lexical(Path(index_dir), index, problems)
+            index = _read(Path(index_dir), Manifest.from_dict(json.loads(text.decode("utf-8"))), full_check)
+            index.lexical = _read_lexical(Path(index_dir), index, problems, full_check)
             return index
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
             if tries_left and text is not None and _changed(path, text):
@@ -123,10 +125,10 @@ def _changed(path: Path, text: bytes) -> bool:
         return False
 
 
-def _read(index_dir: Path, manifest: Manifest) -> Index:
+def _read(index_dir: Path, manifest: Manifest, full_check: bool) -> Index:
     files = manifest.files
     for entry in files.values():
-        index_files.check(index_dir, entry)
+        index_files.check(index_dir, entry, full_check)
     chunks = [Chunk.from_dict(json.loads(line)) for line in
               _records(index_dir / files["chunks_jsonl"].name)]
     turn_keys = [TurnKey(**json.loads(line)) for line in _records(index_dir / files["turns_jsonl"].name)]
@@ -140,7 +142,7 @@ def _read(index_dir: Path, manifest: Manifest) -> Index:
     return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
 
 
-def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None
+def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None, full_check: bool
                   ) -> lexical_files.Lexical | None:
     """The saved BM25 indexes, memory-mapped; None when the index has none (written before they
     were saved) or they are damaged: then they are rebuilt from the chunks, with a warning."""
@@ -148,7 +150,7 @@ def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None
     if entry is None:
         return None
     try:
-        return lexical_files.load(index_dir, entry, len(index.chunks))
+        return lexical_files.load(index_dir, entry, len(index.chunks), full_check)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         message = f"the saved BM25 index in {index_dir} is unusable ({exc}); rebuilt it from the chunks"
         log.warning(message)

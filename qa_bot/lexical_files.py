@@ -99,8 +99,8 @@ def names(entry: Mapping[str, Any]) -> set[str]:
     return {str(f["name"]) for field in ("chunk", "context") for f in entry[field]["files"].values()}
 
 
-def _load_array(index_dir: Path, item: object) -> np.ndarray:
-    path = index_files.check(index_dir, FileEntry.from_dict(item))
+def _load_array(index_dir: Path, item: object, full: bool) -> np.ndarray:
+    path = index_files.check(index_dir, FileEntry.from_dict(item), full)
     if path.stat().st_size > MMAP_BYTES:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     else:
@@ -110,8 +110,9 @@ def _load_array(index_dir: Path, item: object) -> np.ndarray:
     return array
 
 
-def load(index_dir: Path, entry: Mapping[str, Any], chunks: int) -> Lexical:
-    """The saved BM25 indexes of an index of ``chunks`` chunks, memory-mapped.
+def load(index_dir: Path, entry: Mapping[str, Any], chunks: int, full: bool = False) -> Lexical:
+    """The saved BM25 indexes of an index of ``chunks`` chunks, memory-mapped (``full``: every
+    file hashed, see ``index_files.check``).
 
     Raises:
         ValueError, OSError, KeyError, TypeError: a file is missing, damaged or foreign.
@@ -123,11 +124,11 @@ def load(index_dir: Path, entry: Mapping[str, Any], chunks: int) -> Lexical:
     for field in ("chunk", "context"):
         spec = entry[field]
         files = spec["files"]
-        arrays = {role: _load_array(index_dir, files[role]) for role in ARRAYS}
-        vocab = index_files.check(index_dir, FileEntry.from_dict(files["vocab"])).read_text(encoding="utf-8")
+        arrays = {role: _load_array(index_dir, files[role], full) for role in ARRAYS}
+        vocab = index_files.check(index_dir, FileEntry.from_dict(files["vocab"]), full).read_text("utf-8")
         bm25 = GroupedBM25.from_arrays(arrays, dict(spec, stem_to_sid=json.loads(vocab)))
         if field == "context":
-            doc_of = _load_array(index_dir, files["doc_of"])
+            doc_of = _load_array(index_dir, files["doc_of"], full)
             if len(doc_of) != chunks or (chunks and not 0 <= int(doc_of.min()) <= int(doc_of.max())
                                          < bm25.size):
                 raise ValueError("the BM25 context documents do not fit the chunks")

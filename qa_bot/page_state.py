@@ -7,7 +7,6 @@ in the background (``BotHolder``); ``bot()`` waits for it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,19 @@ from .errors import QaBotError
 
 ALL = "*"  # the filter value meaning "no filter"
 
-_holder = BotHolder(Path(os.environ.get("QA_BOT_CORPUS", DEFAULT_CORPUS)),
-                    Path(os.environ["QA_BOT_INDEX"]) if os.environ.get("QA_BOT_INDEX") else None)
+
+
+def default_holder() -> BotHolder:
+    """A holder over the corpus and index folder the settings name (QA_BOT_CORPUS, QA_BOT_INDEX).
+    The rest of the settings are read when the bot loads, where a bad one is shown in the page."""
+    try:
+        env = Settings.read_env()
+    except QaBotError:
+        return BotHolder(DEFAULT_CORPUS)  # loading it raises the same error, in the page
+    return BotHolder(Path(env.corpus), Path(env.index) if env.index else None)
+
+
+_holder = default_holder()
 
 
 def holder() -> BotHolder:

@@ -250,14 +250,14 @@ def test_a_reader_whose_generation_is_swept_mid_read_reads_the_new_one(tmp_path,
     QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
     real, writes = index_files.check, []
 
-    def check(folder: Path, item: FileEntry) -> Path:
+    def check(folder: Path, item: FileEntry, *full: bool) -> Path:
         if not writes:  # the reader's first file: two writers go first
             writes.append(item.name)
             for trial in (1, 2):
                 (corpus / "talk.txt").write_text(interview(5, trial), encoding="utf-8")
                 QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
             assert not (index_dir / item.name).exists()
-        return real(folder, item)
+        return real(folder, item, *full)
 
     monkeypatch.setattr(index_files, "check", check)
     loaded = index_mod.load(index_dir)

@@ -147,8 +147,8 @@ def test_backend_names_are_checked(monkeypatch):
 
     with pytest.raises(ModelError, match="backend 'cuda'"):
         embedding.SentenceTransformerEmbedder(backend="cuda")
-    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
-    assert embedding.SentenceTransformerEmbedder().backend == "torch"
+    monkeypatch.setenv("QA_BOT_BACKEND", "torch")  # read into Settings, handed to the embedder
+    assert embedding.SentenceTransformerEmbedder(backend=Settings.from_env().backend).backend == "torch"
 
 
 def test_models_onnx_cannot_run_are_named(tmp_path):

@@ -137,13 +137,14 @@ def test_python_app_py_listens_on_loopback_only(tmp_path):
 def test_login_comes_from_the_environment():
     from qa_bot.errors import ConfigError
 
-    assert access.auth_from_env({}) is None
-    assert access.auth_from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD}) == (USER, PASSWORD)
+    assert access.login(Settings.from_env({})) is None
+    both = Settings.from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD})
+    assert access.login(both) == (USER, PASSWORD)
     for env in ({"QA_BOT_USERNAME": USER}, {"QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": " ", "QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": ""}):
         with pytest.raises(ConfigError, match="set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
-            access.auth_from_env(env)
+            access.login(Settings.from_env(env))
 
 
 def test_main_passes_the_login_to_gradio_and_refuses_half_a_login(launched, monkeypatch, capsys):
@@ -517,11 +518,10 @@ def test_a_pickle_beside_the_safetensors_is_never_loaded(tmp_path, monkeypatch):
 
     from qa_bot.embedding import SentenceTransformerEmbedder
 
-    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
     folder = model_copy(tmp_path / "model")
     marker = tmp_path / "unpickled"
     (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Booby(marker)))
-    vectors = SentenceTransformerEmbedder(str(folder)).encode(["hello there"])
+    vectors = SentenceTransformerEmbedder(str(folder), backend="torch").encode(["hello there"])
     assert vectors.shape == (1, 384) and not marker.exists()
 
 
