@@ -30,12 +30,6 @@ __all__ = ["ALL", "CONCURRENCY", "ask", "build_demo", "configure", "demo", "main
 log = logging.getLogger("qa_bot.app")
 
 
-def __getattr__(name: str) -> Any:
-    if name == "HOLDER":  # the holder configure() set last, not the one there was at import
-        return state.holder()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _bot(progress: Callable[..., Any] | None = None) -> Any:
     return state.bot(progress)
 

@@ -92,12 +92,12 @@ def test_the_cap_is_read_from_its_variable_and_checked(monkeypatch):
 def holder(tmp_path: Path):
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index",
                            Settings(max_upload_mb=0.001), FakeEmbedder())
     holder.get()
     yield holder
-    page_state.restore(previous)
+    page_state.reset(previous)
 
 
 def picked(tmp_path: Path, name: str, text: str) -> str:

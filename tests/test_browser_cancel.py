@@ -66,7 +66,7 @@ def served(tmp_path):
     import app
 
     embedder = GatedEmbedder()
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", embedder=embedder).get()
     page = app.build_demo()
     port = free_port()
@@ -76,7 +76,7 @@ def served(tmp_path):
     finally:
         embedder.gate.set()
         page.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 def test_cancel_stops_an_upload_being_indexed_and_changes_nothing(served, tmp_path):

@@ -24,7 +24,7 @@ def held_app(tmp_path):
     """The app launched with its load held back until the test releases it; yields (url, release)."""
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
     gate = threading.Event()
     build = holder._build
@@ -37,7 +37,7 @@ def held_app(tmp_path):
     finally:
         gate.set()
         page.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 def test_loading_page_says_what_it_prepares_and_queues_a_question(held_app):

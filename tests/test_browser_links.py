@@ -14,6 +14,8 @@ from urllib.parse import quote
 import pytest
 from test_browser import ANSWER, ARGS, CHROMIUM, CORPUS, QUESTION, TIMEOUT, free_port, shoot
 
+from qa_bot import page_state
+
 INTERVIEW = "viktor-ivanov-interview.txt"
 BAKERY = ("Anna Schmidt: What is your best-selling bread?\n"
           "Jonas Weber: The sourdough rye. People queue for it on Saturdays.\n"
@@ -172,8 +174,6 @@ def choose(page, dropdown: str, option: str) -> None:
 def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page, tmp_path):
     """Over every transcript QUESTION is Ivanov's; with the speaker filter on another speaker
     who also speaks of the Soviet Union's fall, the page quotes only her."""
-    import app
-
     page = open_page(url)
     path = tmp_path / "market-chat.txt"
     path.write_text(MARKET, encoding="utf-8")
@@ -194,4 +194,4 @@ def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page
         ask(page, QUESTION)
         assert page.locator("#qa-chat blockquote").last.inner_text().strip() in ANSWER
     finally:
-        app.HOLDER.get().remove_transcript("market-chat.txt")
+        page_state.holder().get().remove_transcript("market-chat.txt")

@@ -71,7 +71,7 @@ def served(tmp_path_factory, real_embedder):
     (corpus / "harbour talk.srt").write_text(SRT, encoding="utf-8")
     audio = write_wav(corpus / "harbour talk.wav")
     write_wav(base / "secret.wav", 1)
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, base / "index", embedder=real_embedder)
     port = free_port()
     demo = app.build_demo()
@@ -80,7 +80,7 @@ def served(tmp_path_factory, real_embedder):
         yield f"http://127.0.0.1:{port}/", audio
     finally:
         demo.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.fixture(scope="module")

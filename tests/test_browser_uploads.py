@@ -52,7 +52,7 @@ def served(tmp_path_factory, real_embedder):
 
     base = tmp_path_factory.mktemp("browser-uploads")
     shutil.copytree(CORPUS, base / "corpus")
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(base / "corpus", base / "index", embedder=real_embedder)
     port = free_port()
     app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
@@ -60,7 +60,7 @@ def served(tmp_path_factory, real_embedder):
         yield f"http://127.0.0.1:{port}/", base / "corpus", base / "index"
     finally:
         app.demo.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.fixture(scope="module")

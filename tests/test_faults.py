@@ -137,12 +137,12 @@ def test_damaged_index_warning_reaches_the_page(corpus, index_dir):
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     chunks = index_dir / manifest["files"]["chunks_faiss"]["name"]
     chunks.write_bytes(chunks.read_bytes()[:-10])
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, index_dir, Settings(), FakeEmbedder())
     try:
         status, *_ = page_events.startup()
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
     assert "2 transcripts" in status and "qa-notice-warning" in status
     assert re.search(r"unusable \(chunks-\w+\.faiss does not match its checksum\); rebuilt", status), status
 
@@ -349,13 +349,13 @@ def test_read_only_index_folder_serves_answers_with_a_warning(corpus, index_dir,
     assert any("could not save the index" in w and "Read-only file system" in w for w in bot.report.warnings)
     assert bot.ask("How do zeppelins fly?").top.transcript == "delta.txt"
     assert bot.ask(QUESTIONS[0]).top.transcript == "alpha.txt"
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, index_dir, Settings(), FakeEmbedder())
     try:
         status, *_ = page_events.startup()
         got = app.ask("How do zeppelins fly?")
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
     assert "qa-notice-warning" in status and "could not save the index" in status
     assert got["answers"][0]["transcript"] == "delta.txt"
     monkeypatch.undo()

@@ -88,7 +88,7 @@ def loading(tmp_path, monkeypatch):
 
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(write_corpus(tmp_path / "c", TALKS), tmp_path / "i", embedder=FakeEmbedder())
     gate = threading.Event()
     build = holder._build
@@ -103,7 +103,7 @@ def loading(tmp_path, monkeypatch):
         yield holder, gate.set
     finally:
         gate.set()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 def test_the_status_says_the_model_is_being_prepared_never_0_passages():

@@ -284,12 +284,12 @@ def test_questions_are_answered_while_a_transcript_is_being_indexed(tmp_path: Pa
 def holder(tmp_path: Path):
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index",
                            Settings(max_file_bytes=LIMIT), FakeEmbedder())
     holder.get()
     yield holder
-    page_state.restore(previous)
+    page_state.reset(previous)
 
 
 def test_app_question_errors_are_notices_and_api_errors(holder) -> None:
@@ -499,7 +499,7 @@ def served(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("hardening-app")
     embedder = CountingEmbedder()
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(make_corpus(base / "corpus"), base / "index", Settings(max_file_bytes=LIMIT),
                            embedder)
     port = free_port()
@@ -508,7 +508,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", holder.get(), embedder
     finally:
         app.demo.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.fixture(scope="module")
@@ -625,7 +625,7 @@ def test_a_full_queue_is_refused_at_once_and_the_app_stays_up(tmp_path: Path) ->
     import app
 
     embedder = CountingEmbedder(delay=0.0)
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(), embedder)
     holder.get()
     small = app.build_demo(concurrency=1, queue_size=2)
@@ -656,7 +656,7 @@ def test_a_full_queue_is_refused_at_once_and_the_app_stays_up(tmp_path: Path) ->
         assert Client(url, verbose=False).predict(QUESTIONS[0], 3, "", "", api_name="/ask")["answers"]
     finally:
         small.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.mark.e2e

@@ -14,6 +14,8 @@ import socket
 import pytest
 from conftest import TALKS, FakeEmbedder, write_corpus
 
+from qa_bot import page_state
+
 pytestmark = pytest.mark.e2e
 
 CRANES = [{"speaker": "Interviewer", "text": "Where do the cranes spend the winter?", "start": 1.0},
@@ -52,9 +54,7 @@ def client(served):
 
 
 def _bot():
-    import app
-
-    return app.HOLDER.get()
+    return page_state.holder().get()
 
 
 # ------------------------------------------------------------------------------ /add_transcript

@@ -44,7 +44,7 @@ def served(tmp_path_factory):
     (corpus / "escape.srt.meta.json").write_text(json.dumps({"media": "../secret.wav"}), encoding="utf-8")
     (base / "secret.wav").write_bytes(SECRET)
     (base / "escape.wav").write_bytes(SECRET)
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, base / "index", Settings(), FakeEmbedder()).get()
     port = free_port()
     page = app.build_demo()
@@ -53,7 +53,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", base
     finally:
         page.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.fixture

@@ -79,10 +79,10 @@ def launched(monkeypatch, tmp_path):
     monkeypatch.setattr(bot_loader.BotHolder, "start", lambda self: None)
     # Nothing binds here, so neither does the early port check: these hosts need not be this machine's.
     monkeypatch.setattr(app, "check_port", lambda host, port: None)
-    previous = app.HOLDER
+    previous = page_state.holder()
     make_corpus(tmp_path / "corpus")
     yield calls, ["--corpus", str(tmp_path / "corpus")]
-    page_state.restore(previous)
+    page_state.reset(previous)
 
 
 # --- binding ---------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("secure-app")
     corpus = make_corpus(base / "corpus")
     (base / "secret.txt").write_text("Q: What is the password?\nA: The password is swordfish.\n")
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, base / "index", Settings(max_file_bytes=LIMIT), FakeEmbedder()).get()
     port = free_port()
     page = app.build_demo()
@@ -201,7 +201,7 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/", base
     finally:
         page.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +263,7 @@ def test_upload_limits_hold_in_the_handler_too(tmp_path):
     """Gradio checks size and type first; the handler and the bot check again on their own."""
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(max_file_bytes=LIMIT),
                   FakeEmbedder())
     try:
@@ -276,7 +276,7 @@ def test_upload_limits_hold_in_the_handler_too(tmp_path):
             assert "Could not add" in notice and message in notice
         assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == ["alpha.txt"]
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 def call(http, endpoint: str, payload: list) -> str:
@@ -559,7 +559,7 @@ def test_tampered_weights_are_shown_in_the_page(tampered_package, tmp_path):
     import app
     from qa_bot.embedding import SentenceTransformerEmbedder
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(make_corpus(tmp_path / "corpus"), tmp_path / "index", Settings(),
                   SentenceTransformerEmbedder("bundled"))
     try:
@@ -567,7 +567,7 @@ def test_tampered_weights_are_shown_in_the_page(tampered_package, tmp_path):
         with pytest.raises(gr.Error, match="does not match the pinned SHA-256"):
             app.ask("What fruit?")
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
     assert "Could not load the corpus" in status and "does not match the pinned SHA-256" in status
     assert not (tmp_path / "index" / "manifest.json").exists()  # nothing built with the bad model
 
@@ -736,7 +736,7 @@ def markup_app(tmp_path_factory):
     (corpus / "titled.txt").write_text(f"{PAYLOADS[0]} {PAYLOADS[1]}\n\nWhy did the harbour freeze?\n\n"
                                        "Because the winter was the coldest in forty years.\n")
     write_lantern(corpus)
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(corpus, base / "index", Settings(), FakeEmbedder()).get()
     port = free_port()
     page = app.build_demo()
@@ -745,7 +745,7 @@ def markup_app(tmp_path_factory):
         yield f"http://127.0.0.1:{port}/"
     finally:
         page.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @contextmanager

@@ -334,7 +334,7 @@ def test_the_app_started_with_store_answers_as_from_faiss(kind, tmp_path, capsys
             if flags:
                 store.close()
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
     assert got["milvus"] == got["faiss"]
     assert sum(len(a["answers"]) for a in got["faiss"][1]) > 10
     with pytest.raises(SystemExit):  # a store that is no URI: one line, exit status 2

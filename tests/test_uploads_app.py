@@ -28,12 +28,12 @@ def tree(folder: Path) -> dict[str, str]:
 def holder(tmp_path: Path):
     import app
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     holder = app.configure(write_corpus(tmp_path / "talks", TALKS), tmp_path / "index", Settings(),
                            FakeEmbedder())
     holder.get()
     yield holder
-    page_state.restore(previous)
+    page_state.reset(previous)
 
 
 def upload(tmp_path: Path, name: str = "zeppelins.txt", text: str = ZEPPELINS) -> str:
@@ -150,15 +150,15 @@ def served(tmp_path_factory):
     import app
 
     base = tmp_path_factory.mktemp("uploads-app")
-    previous = app.HOLDER
+    previous = page_state.holder()
     app.configure(write_corpus(base / "talks", TALKS), base / "index", Settings(), FakeEmbedder())
     port = free_port()
     app.serve(app.demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://127.0.0.1:{port}/", app.HOLDER.get()
+        yield f"http://127.0.0.1:{port}/", page_state.holder().get()
     finally:
         app.demo.close()
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @pytest.mark.e2e
