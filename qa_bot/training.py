@@ -50,7 +50,7 @@ def collect(dataset: Path, settings: Settings, progress: Any = None
     that has a right chunk."""
     from tqdm import tqdm
 
-    from .report import progress_bar
+    from .terminal import progress_bar
 
     bot, _ = open_bot(dataset, settings, progress=progress or progress_bar())
     retriever = bot.retriever()

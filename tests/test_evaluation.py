@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from qa_bot import cli
 from qa_bot import evaluation as ev
-from qa_bot import report
 from qa_bot.config import Settings
 from qa_bot.errors import QaBotError
 
@@ -121,8 +121,8 @@ def test_run_measures_every_mode_and_writes_the_report(tmp_path, fake_embedder):
     data = write_dataset(tmp_path / "tiny", extra=[
         {"id": "q4", "question": "Anything ?", "transcript": "gone.txt", "answers": [span(B_TXT, "noon")]}])
     out = io.StringIO()
-    results = report.run([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
-                     embedder=fake_embedder, stdout=out)
+    results = cli.run_eval([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
+                           embedder=fake_embedder, stdout=out)
     (result,) = results
     assert result.transcripts == 2  # a.txt opens with "[": read as labelled all the same
     assert [m.mode for m in result.modes] == list(ev.MODES)
