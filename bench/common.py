@@ -61,12 +61,12 @@ def questions(path: Path, n: int | None = None) -> list[str]:
     return [json.loads(line)["question"] for line in lines[:n]]
 
 
-def child(code: str, *args: Any, timeout: float = 600, cwd: Path = ROOT, **env: str) -> dict[str, Any]:
+def child(code: str, *args: Any, timeout: float = 600, **env: str) -> dict[str, Any]:
     """Run ``python -c code args`` in a fresh process; its last line of output, read as JSON, with
     ``started``: this process's clock when it was started."""
     started = time.time()
     done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout, env={**os.environ, **env})
+                          cwd=ROOT, timeout=timeout, env={**os.environ, **env})
     if done.returncode:
         raise RuntimeError(f"child failed: {done.stderr[-3000:]}")
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "started": started}

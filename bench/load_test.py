@@ -18,7 +18,6 @@ import queue
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +73,6 @@ class Stats:
                 "errors": len(self.errors), "elapsed_s": self.elapsed,
                 "throughput_rps": round(len(self.latencies) / self.elapsed, 2) if self.elapsed else 0, **ms,
                 "max_ms": round(1000 * max(self.latencies, default=0)),
-                "mean_ms": round(1000 * statistics.fmean(self.latencies)) if self.latencies else 0,
                 "upload": self.upload, "app_cpu_s": self.app_cpu, "client_cpu_s": self.client_cpu,
                 "first_errors": self.errors[:5]}
 

@@ -1,8 +1,8 @@
 """Write the reports' figures from ``bench/results/*.json``: ``python -m bench.render``.
 
-The prose lives in the Markdown files; each figure or table stands between
-``<!-- bench:NAME -->`` and ``<!-- /bench -->`` and is replaced here, whitespace around it kept.
-The charts (latency.png, scale.png, threshold_hist.png) are drawn from the same results.
+The prose lives in the Markdown files (RESULTS.md, THRESHOLD.md, RANKING.md); each figure or table
+stands between ``<!-- bench:NAME -->`` and ``<!-- /bench -->`` and is replaced here, the whitespace
+around it kept. The charts (latency.png, scale.png, threshold_hist.png) come from the same results.
 """
 
 from __future__ import annotations
@@ -266,8 +266,8 @@ def fill(text: str, blocks: dict[str, str]) -> str:
 def plot_latency(perf: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
-    cases = [c for c in (("ask_default", "default corpus"), ("ask_friendsqa", "FriendsQA corpus"),
-                         ("ask_friendsqa_scoped", "FriendsQA, one transcript")) if c[0] in perf]
+    cases = (("ask_default", "default corpus"), ("ask_friendsqa", "FriendsQA corpus"),
+             ("ask_friendsqa_scoped", "FriendsQA, one transcript"))
     fig, ax = plt.subplots(figsize=(10, 3.6))
     for n, (key, _) in enumerate(cases):
         d, left = perf[key], 0.0
