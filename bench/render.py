@@ -223,6 +223,25 @@ def results_md(r: dict[str, Any]) -> dict[str, str]:
             **restart_md(r["restart"]), **quality_md(r["quality"]), **load_md(r["load"])}
 
 
+def ladder_md(r: dict[str, Any]) -> dict[str, str]:
+    def pair(x: dict[str, float]) -> str:
+        return f"{x['p50']:.1f} / {x['p95']:.1f} ms"
+
+    return {"ladder": table([">chunks", "store", ">load (1 min)", ">insert rows/s", ">BM25 first build",
+                             ">dense p50 / p95", ">recall@10", ">dense, 1 transcript p50 / p95", ">recall@10",
+                             ">dense, 1 speaker (20%) p50 / p95", ">recall@10", ">lexical p50 / p95",
+                             ">lexical, 1 transcript p50 / p95", ">RSS of the store",
+                             ">restart: first dense / BM25", ">disk"], [
+        [f"{x['chunks']:,}", x["backend"], f"{x['load'][0]:.1f}-{x['load'][1]:.1f}", f"{x['insert_per_s']:,}",
+         f"{x['lexical_build_s']:.1f} s", pair(x["dense"]), f"{x['dense']['recall@10']:.3f}",
+         pair(x["dense_transcript"]), f"{x['dense_transcript']['recall@10']:.3f}", pair(x["dense_speaker"]),
+         f"{x['dense_speaker']['recall@10']:.3f}", pair(x["lexical"]), pair(x["lexical_transcript"]),
+         f"{x['python_mb'] + x['engine_mb']:,} MB" + (f" ({x['python_mb']:,} + {x['engine_mb']:,} engine)"
+                                                     if x["engine_mb"] else ""),
+         f"{x['restart_first_dense_s']:.1f} s / {x['restart_lexical_s']:.1f} s" if "disk_mb" in x else "–",
+         f"{x['disk_mb']:,} MB" if "disk_mb" in x else "–"] for x in r["store_ladder"]["rows"]])}
+
+
 def threshold_md(r: dict[str, Any]) -> dict[str, str]:
     t = r["threshold"]
     return {"weights": t["weights"],
@@ -249,8 +268,47 @@ def ranking_md(r: dict[str, Any]) -> dict[str, str]:
                 for name, v in x["results"].items()])}
 
 
+def within(row: dict[str, Any], seconds: float, limit_mb: float) -> bool:
+    return "timed_out" not in row and row["seconds"] <= seconds and row["peak_mb"] <= limit_mb
+
+
+def upload_cap(rows: list[dict[str, Any]], seconds: float, limit_mb: float) -> float:
+    """The largest size up to which every kind was measured, and within both limits."""
+    best = 0.0
+    for size in sorted({r["mb"] for r in rows}):
+        at = [r for r in rows if r["mb"] == size]
+        if {r["kind"] for r in at} != {r["kind"] for r in rows} or not all(within(r, seconds, limit_mb)
+                                                                           for r in at):
+            break
+        best = size
+    return best
+
+
+def uploads_md(r: dict[str, Any]) -> dict[str, str]:
+    u, m = r["uploads"], r["uploads"]["machine"]
+    rows, seconds, limit = u["rows"], u["seconds"], u["mb"]
+    quiet = [x for x in rows if "timed_out" not in x and x["embed_s"] > 1 and x["load"] < 2]
+    kinds = {k: [x for x in quiet if x["kind"] == k] for k in sorted({x["kind"] for x in quiet})}
+    rates = {k: sum(x["passages"] for x in xs) / sum(x["embed_s"] for x in xs) for k, xs in kinds.items()}
+    return {"machine": f"{m['cpus']} cores, {m['cpu']}, Python {m['python']}, {m['when']}",
+            "uploads": table(["kind", ">MB", ">turns", ">passages", ">seconds", ">parse s", ">embed s",
+                              ">rest s", ">CPU s", ">passages/s", ">peak MB", ">before MB", ">load",
+                              f"within {seconds:g} s, {limit / 1000:g} GB"], [
+                [x["kind"], f"{x['mb']:g}", "", "", f"> {x['timed_out']:.0f}", *[""] * 8, "no"]
+                if "timed_out" in x else
+                [x["kind"], f"{x['mb']:g}", f"{x['turns']:,}", f"{x['passages']:,}", f"{x['seconds']:.1f}",
+                 f"{x['parse_s']:.1f}", f"{x['embed_s']:.1f}", f"{x['rest_s']:.1f}", f"{x['cpu_s']:.0f}",
+                 f"{x['passages'] / x['embed_s']:.0f}", f"{x['peak_mb']:.0f}", f"{x['base_mb']:.0f}",
+                 f"{x['load']:.1f}", "yes" if within(x, seconds, limit) else "no"] for x in rows]),
+            "cap": f"**Cap: {upload_cap(rows, seconds, limit):g} MB** (`QA_BOT_MAX_UPLOAD_MB`, the default "
+                   "of `Settings.max_upload_mb`): the largest size at which both kinds were added within "
+                   f"{seconds:g} s and {limit:,.0f} MB of peak RSS on this machine.",
+            "rates": ", ".join(f"{rate:.0f} passages/s for {kind}" for kind, rate in rates.items()) or "–"}
+
+
 REPORTS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
-    "RESULTS.md": results_md, "THRESHOLD.md": threshold_md, "RANKING.md": ranking_md}
+    "RESULTS.md": results_md, "SCALE.md": ladder_md, "THRESHOLD.md": threshold_md, "RANKING.md": ranking_md,
+    "UPLOADS.md": uploads_md}
 
 
 def fill(text: str, blocks: dict[str, str]) -> str:

@@ -40,3 +40,10 @@ def test_the_committed_reports_are_what_the_committed_results_render(render) -> 
         assert "<!-- bench:" in text, name
         assert render.fill(text, blocks(results)) == text, f"{name} is out of date: python -m bench.render"
 
+
+def test_the_upload_cap_is_the_largest_size_every_kind_managed(render) -> None:
+    rows = [{"kind": k, "mb": mb, "seconds": s, "peak_mb": 500} for k, mb, s in (
+        ("prose", 0.1, 20), ("prose", 0.2, 50), ("prose", 0.4, 70), ("turns", 0.1, 10), ("turns", 0.2, 30))]
+    assert render.upload_cap(rows, 60, 1000) == 0.2
+    assert render.upload_cap([*rows, {"kind": "turns", "mb": 0.4, "timed_out": 200}], 60, 1000) == 0.2
+    assert render.upload_cap([{**r, "peak_mb": 2000} for r in rows], 60, 1000) == 0.0
