@@ -87,12 +87,13 @@ ranking: evalsets
 	$(BIN)/python -m bench.render
 
 # Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
-# memory, the scale ladder (10k, 100k, 1M chunks) and the encoders' quality on the eval sets,
+# memory, the scale ladder (10k, 100k, 1M chunks), the store ladder (milvus-lite against FAISS at
+# 100k and 1M chunks, bench/SCALE.md) and the encoders' quality on the eval sets,
 # each beside its yardstick, each part in a process of its own (`make bench PARTS=perf` for one);
 # then the load run (issue 6): 32 gradio_client clients for 60 s on loopback, which fails on any
 # error; then bench/RESULTS.md with bench/latency.png and bench/scale.png (caches in $(BENCH_DIR)).
 BENCH_DIR ?= /tmp/qa_bot-bench
-PARTS     ?= quality perf coldstart scale restart
+PARTS     ?= quality perf coldstart scale restart store_ladder
 bench: $(STAMP) $(if $(wildcard $(SHARED)/data),evalsets)
 	for part in $(PARTS); do \
 		QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python -m bench.$$part || exit 1; done

@@ -2,7 +2,7 @@
 made-up data and questions, each backend in a process of its own (so that its memory is its own).
 Rows are added to ``bench/results/store_ladder.json`` (prune old ones by hand).
 
-    nice -n 10 python -m bench.store_ladder --chunks 100000 300000 [--queries 100]
+    nice -n 10 python -m bench.store_ladder [--chunks 100000 1000000] [--queries 100]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def one(backend: str, n: int, queries: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chunks", type=int, nargs="+", default=[100_000, 300_000])
+    parser.add_argument("--chunks", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--backends", nargs="+", default=["faiss", "milvus-lite"])
     parser.add_argument("--one", nargs=2, metavar=("BACKEND", "CHUNKS"), help=argparse.SUPPRESS)
