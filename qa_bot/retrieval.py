@@ -106,15 +106,20 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings,
                  transcripts: Mapping[str, Transcript] | None = None, store: Store | None = None) -> None:
         self.index = index
-        self.store: Store = store or FaissStore.from_index(index, transcripts)
+        own = FaissStore.from_index(index, transcripts) if store is None else None
+        self.store: Store = store or own  # type: ignore[assignment]
         self.transcripts = transcripts or {}
         self.settings = settings
         self.ranker = self._ranker(settings)
         chunks = index.chunks
-        # Stable ids (the store's) of the rows the arrays below are indexed by.
-        self.ids = [chunk_id(name, r - lo) for name, e in index.manifest.transcripts.items()
-                    for lo, hi in [e.chunks] for r in range(lo, hi)]
-        self.row_of = {cid: r for r, cid in enumerate(self.ids)}
+        # Stable ids (the store's) of the rows the arrays below are indexed by: the embedded
+        # store over this index has them in the same order (shared: a million of each at scale).
+        if own is not None:
+            self.ids, self.row_of = own.ids, own.row_of
+        else:
+            self.ids = [chunk_id(name, r - lo) for name, e in index.manifest.transcripts.items()
+                        for lo, hi in [e.chunks] for r in range(lo, hi)]
+            self.row_of = {cid: r for r, cid in enumerate(self.ids)}
         links = chunk_links(index, self.transcripts)
         self.question_rows = links.question_rows
         self.question_vectors = index.turn_vectors[links.question_rows]
@@ -125,7 +130,8 @@ class Retriever:
             if q >= 0:
                 self.answers_to[q].append(r)
         # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
-        self.speakers = np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
+        self.speakers = own.speakers if own is not None else \
+            np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
         self.brief = brevity(links.turn_chars)
         self.narration = np.array([c.kind == TurnKind.NARRATION for c in chunks], dtype=np.float64)
         self.asking = np.array([c.kind == TurnKind.QUESTION for c in chunks], dtype=bool)
