@@ -7,7 +7,7 @@ slice ``source[start:end]`` of the transcript.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .parsers.base import Transcript, TurnKind
@@ -50,7 +50,16 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Chunk:
-        return cls(**record)
+        if record.keys() != _CHUNK_FIELDS:
+            return cls(**record)  # a field missing (its default) or unknown (a TypeError)
+        # Every field, as ``to_dict`` writes them: filled in directly, a third of the time of
+        # the frozen dataclass's __init__ (a million records are read at a restart).
+        chunk = object.__new__(cls)
+        chunk.__dict__.update(record)
+        return chunk
+
+
+_CHUNK_FIELDS = frozenset(f.name for f in fields(Chunk))
 
 
 def windows(spans: list[tuple[int, int]], size: int, stride: int,

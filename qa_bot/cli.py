@@ -209,7 +209,7 @@ def _eval(args: argparse.Namespace, stdout: TextIO) -> int:
 
     datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
-    settings = Settings.from_env(model=getattr(args, "model", None))
+    settings = Settings.from_env(model=getattr(args, "model", None), store=getattr(args, "store", None))
     run_eval([Path(d) for d in datasets], args.out, modes, settings, None,
              getattr(args, "index_dir", None), args.limit, progress_bar(), stdout)
     return 0

@@ -84,6 +84,25 @@ def _records(path: Path) -> list[str]:
     return lines
 
 
+def _parsed(path: Path) -> list[Any]:
+    """The JSON value of each record of ``path``: parsed as one JSON array (a single call to the
+    decoder, half the time of a call a line at a million records), or line by line to name the
+    line when that fails or a line holds more than one value."""
+    lines = _records(path)
+    try:
+        values = json.loads("[" + ",".join(lines) + "]")
+        if len(values) == len(lines):
+            return values
+    except ValueError:
+        pass
+    for number, line in enumerate(lines, 1):
+        try:
+            json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path.name} line {number} is not a JSON record ({exc})") from None
+    raise ValueError(f"{path.name} has a line that is more than one JSON record")
+
+
 def load(index_dir: Path, problems: list[str] | None = None, full_check: bool = False) -> Index | None:
     """Read a saved index, or None (with a warning) when it is missing, partial or altered.
 
@@ -129,9 +148,8 @@ def _read(index_dir: Path, manifest: Manifest, full_check: bool) -> Index:
     files = manifest.files
     for entry in files.values():
         index_files.check(index_dir, entry, full_check)
-    chunks = [Chunk.from_dict(json.loads(line)) for line in
-              _records(index_dir / files["chunks_jsonl"].name)]
-    turn_keys = [TurnKey(**json.loads(line)) for line in _records(index_dir / files["turns_jsonl"].name)]
+    chunks = [Chunk.from_dict(r) for r in _parsed(index_dir / files["chunks_jsonl"].name)]
+    turn_keys = [TurnKey(**r) for r in _parsed(index_dir / files["turns_jsonl"].name)]
     chunk_vectors = ChunkVectors(read_faiss(index_dir / files["chunks_faiss"].name))
     turn_index = read_faiss(index_dir / files["turns_faiss"].name)
     turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \

@@ -157,3 +157,18 @@ def test_cli_eval_runs_on_a_dataset_folder(tmp_path, monkeypatch, fake_embedder)
     assert "| lexical | 1.000 |" in out.getvalue()
     assert (tmp_path / "r" / "EVAL.md").exists() and (tmp_path / "r" / "eval_recall.png").exists()
     assert cli.main(["eval", str(data), "--modes", "nonsense"], stdout=out) == 2
+
+
+def test_cli_eval_measures_through_the_store_it_is_given(tmp_path, monkeypatch):
+    # --store reached every command but eval, which measured the embedded store whatever it said.
+    from qa_bot import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "run_eval",
+                        lambda datasets, out, modes, settings, *a, **k: seen.append(settings))
+    data = write_dataset(tmp_path / "tiny")
+    lite = f"milvus-lite:{tmp_path / 'lite.db'}"
+    assert cli.main(["eval", str(data), "--modes", "full", "--store", lite], stdout=io.StringIO()) == 0
+    monkeypatch.setenv("QA_BOT_STORE", lite)
+    assert cli.main(["eval", str(data), "--modes", "full"], stdout=io.StringIO()) == 0
+    assert [s.store for s in seen] == [lite, lite]
