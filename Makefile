@@ -44,7 +44,8 @@ clean:
 # writes). `make eval-public` converts ../shared/data into bench/evalsets/ (git-ignored: dataset
 # text is never committed) and writes bench/EVAL.md with bench/eval_recall.png;
 # `make eval-threshold` tunes the no-answer threshold into bench/THRESHOLD.md; `make ranking`
-# studies turn-level ranking features by cross-validation into bench/RANKING.md.
+# studies turn-level ranking features by cross-validation into bench/RANKING.md. Each benchmark
+# writes bench/results/<name>.json (committed); `python -m bench.render` puts them in the reports.
 .PHONY: eval-public eval-threshold evalsets ranking
 SHARED   ?= ../shared
 EVALSETS ?= bench/evalsets
@@ -65,7 +66,7 @@ PUBLIC_SETS     = $(if $(wildcard $(SHARED)/data),$(EVALSETS)/friendsqa $(EVALSE
 NEED_SHARED     = @test -d $(SHARED)/data || { echo "$@: $(SHARED)/data not found (set SHARED=...)" >&2; exit 2; }
 
 evalsets: $(STAMP)
-	$(BIN)/python bench/interview_set.py $(EVALSETS)/interview
+	$(BIN)/python -m bench.interview_set $(EVALSETS)/interview
 	@test -d $(SHARED)/data || echo "$@: $(SHARED)/data not found (set SHARED=...): FriendsQA and QMSum skipped" >&2
 	$(if $(PUBLIC_SETS),$(BIN)/python $(SHARED)/tools/make_evalset.py friendsqa $(SHARED)/data/friendsqa/friendsqa_tst.json $(EVALSETS)/friendsqa)
 	$(if $(PUBLIC_SETS),$(BIN)/python $(SHARED)/tools/make_evalset.py qmsum $(SHARED)/data/qmsum-val $(EVALSETS)/qmsum)
@@ -76,22 +77,28 @@ eval-public: evalsets
 
 eval-threshold: evalsets
 	$(NEED_SHARED)
-	$(BIN)/python bench/tune_threshold.py --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
-		--cache $(EVALSETS) --out bench/THRESHOLD.md
+	$(BIN)/python -m bench.tune_threshold --friendsqa $(EVALSETS)/friendsqa --qmsum $(EVALSETS)/qmsum \
+		--cache $(EVALSETS)
+	$(BIN)/python -m bench.render
 
 ranking: evalsets
 	$(NEED_SHARED)
-	$(BIN)/python bench/ranking.py $(EVALSETS)/friendsqa $(EVALSETS)/qmsum --out bench/RANKING.md
+	$(BIN)/python -m bench.ranking $(EVALSETS)/friendsqa $(EVALSETS)/qmsum
+	$(BIN)/python -m bench.render
 
 # Performance (issue 5): `make bench` measures warm latency, indexing throughput, cold start,
-# memory, the scale ladder (10k, 100k, 1M chunks) and the encoders' quality on the eval sets,
-# each beside its yardstick, and writes bench/RESULTS.md with bench/latency.png and
-# bench/scale.png (caches and raw results in $(BENCH_DIR), never committed); then the load run
-# (issue 6): 32 gradio_client clients for 60 s on loopback, which exits 1 on any error.
+# memory, the scale ladder (10k, 100k, 1M chunks), the store ladder (milvus-lite against FAISS at
+# 100k and 1M chunks, bench/SCALE.md) and the encoders' quality on the eval sets,
+# each beside its yardstick, each part in a process of its own (`make bench PARTS=perf` for one);
+# then the load run (issue 6): 32 gradio_client clients for 60 s on loopback, which fails on any
+# error; then bench/RESULTS.md with bench/latency.png and bench/scale.png (caches in $(BENCH_DIR)).
 BENCH_DIR ?= /tmp/qa_bot-bench
+PARTS     ?= quality perf coldstart scale restart store_ladder
 bench: $(STAMP) $(if $(wildcard $(SHARED)/data),evalsets)
-	QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python bench/run.py
-	$(BIN)/python bench/load_test.py --clients 32 --duration 60 --out bench/RESULTS.md
+	for part in $(PARTS); do \
+		QA_BOT_BENCH_DIR=$(BENCH_DIR) QA_BOT_EVALSETS=$(EVALSETS) $(BIN)/python -m bench.$$part || exit 1; done
+	$(BIN)/python -m bench.load_test --clients 32 --duration 60; status=$$?; \
+		$(BIN)/python -m bench.render && exit $$status
 
 # The learned ranker (issue 10): `make train` converts QMSum's train split (and nothing else) and
 # fits qa_bot/models/ranker.json, about 20 minutes on 2 cores, deterministic; then pin the SHA-256

@@ -22,18 +22,12 @@ from qa_bot import page_state as state
 from qa_bot import startup as first_run
 from qa_bot.errors import QaBotError
 from qa_bot.page_state import ALL, configure
-from qa_bot.serving import CONCURRENCY, QUEUE_SIZE, check_port, parse_args, serve, settings_of
+from qa_bot.serving import CONCURRENCY, QUEUE_SIZE, check_port, environment, parse_args, serve, settings_of
 from qa_bot.upload_handlers import UPLOAD_TYPES
 
 __all__ = ["ALL", "CONCURRENCY", "ask", "build_demo", "configure", "demo", "main", "respond", "serve"]
 
 log = logging.getLogger("qa_bot.app")
-
-
-def __getattr__(name: str) -> Any:
-    if name == "HOLDER":  # the holder configure() set last, not the one there was at import
-        return state.holder()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _bot(progress: Callable[..., Any] | None = None) -> Any:
@@ -183,8 +177,9 @@ demo = build_demo()
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("qa_bot").setLevel(logging.INFO)
-    args = parse_args(argv, __doc__.splitlines()[0])
-    settings, auth = settings_of(args)
+    env = environment()  # every QA_BOT_* variable, read once: the flags' defaults
+    args = parse_args(argv, __doc__.splitlines()[0], env)
+    settings, auth = settings_of(args, env)
     check_port(args.host, args.port)
     configure(args.corpus, args.index_dir, settings)
     page = demo if args.concurrency == CONCURRENCY else build_demo(args.concurrency)

@@ -1,22 +1,7 @@
-"""Which turn-level signals lift retrieval: a listwise ranker, cross-validated by transcript.
+"""Which turn-level signals lift retrieval: a listwise ranker, cross-validated by transcript
+(``make ranking``; RANKING.md says how and what it found).
 
-    make ranking   # bench/ranking.py bench/evalsets/friendsqa bench/evalsets/qmsum
-
-Every quotable turn in a question's scope is a candidate, scored by the
-production signals (``Retriever.search(exhaustive=True)``, the best chunk of the turn) plus a few
-turn-level ones. For each set of features, a linear softmax ranker is fitted by L-BFGS on the
-public sets pooled (each set weighs the same) and measured by 5-fold cross-validation grouped by
-transcript, so no question is scored by a model that saw its scene or meeting. The model fitted
-on all public questions is then measured on our own 30 interview questions
-(``tests/data/interview_questions.jsonl``), which it never sees in training: a change must not
-cost the interview. Ranks here are of whole turns: a turn counts when it holds a gold span or
-its speaker's label does, as a whole-turn quote would.
-
-The brevity penalty and its weight were chosen this way. The "base" score is the fused score,
-the weighted sum of the similarity signals over the sum of their weights (1.3 where a turn answers
-no interviewer's question, 1.9 where it does), so a feature's weight here times that sum is its
-``weight_*`` setting: brevity's 0.11 is 0.14 to 0.21, and Settings has 0.2 (the eval is flat
-from 0.1 to 0.3).
+    python -m bench.ranking bench/evalsets/friendsqa bench/evalsets/qmsum
 """
 
 from __future__ import annotations
@@ -24,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,14 +17,11 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from qa_bot.chunking import QUOTABLE  # noqa: E402
-from qa_bot.config import Settings  # noqa: E402
-from qa_bot.evaluation import load_questions, open_bot, overlaps  # noqa: E402
-from qa_bot.index import embed_text  # noqa: E402
-from qa_bot.retrieval import brevity  # noqa: E402
+from bench.common import ROOT, save
+from qa_bot.chunking import QUOTABLE, embed_text
+from qa_bot.config import Settings
+from qa_bot.evaluation import load_questions, open_bot, overlaps
+from qa_bot.retrieval import brevity
 
 FOLDS = 5
 L2 = 1e-2
@@ -257,35 +238,18 @@ def study(public: list[Candidates], interview: list[Candidates], names: list[str
     return out
 
 
-def report(results: dict[str, dict], datasets: list[str], counts: dict[str, int]) -> str:
-    head = ["features"] + [f"{d} {m}" for d in datasets for m in ("R@1", "R@5")]
-    lines = ["# Ranking study (`make ranking`, `bench/ranking.py`)", "",
-             (__doc__ or "").split("\n\n", 2)[2].strip(), "",
-             "Questions: " + ", ".join(f"{d} {counts[d]}" for d in datasets) + ".", "",
-             "| " + " | ".join(head) + " | weights (on the base score's scale) |",
-             "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " | --- |"]
-    for name, r in results.items():
-        base = r["weights"].get("base")
-        ws = ", ".join(f"{k} {v / base if base else v:+.2f}" for k, v in r["weights"].items())
-        cells = [f"{r[d]['R@1']:.3f} | {r[d]['R@5']:.3f}" for d in datasets]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ws} |")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", type=Path, nargs="+")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RANKING.md")
-    args = parser.parse_args()
+    folders = parser.parse_args().dataset
     settings = replace(Settings.from_env(), weight_brevity=0.0)
-    public = [c for folder in args.dataset for c in public_set(folder, settings)]
+    public = [c for folder in folders for c in public_set(folder, settings)]
     interview = interview_set(settings)
-    results = {name: study(public, interview, names) for name, names in FEATURE_SETS.items()}
-    datasets = [f.name for f in args.dataset] + ["interview"]
-    counts = {d: sum(c.dataset == d for c in public + interview) for d in datasets}
-    text = report(results, datasets, counts)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    datasets = [f.name for f in folders] + ["interview"]
+    save("ranking", {"datasets": datasets,
+                     "counts": {d: sum(c.dataset == d for c in public + interview) for d in datasets},
+                     "results": {name: study(public, interview, features)
+                                 for name, features in FEATURE_SETS.items()}})
 
 
 if __name__ == "__main__":

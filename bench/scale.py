@@ -1,19 +1,9 @@
-"""The scale ladder: 10k, 100k and 1M generated chunks. For each rung, exact search (a flat
-index, the yardstick) and the index qa_bot chooses (``qa_bot.index.chunk_index``): build time,
-search p50 (one question, one thread, the retriever's 64 candidates), memory, recall@10 against
-exact search, and a scoped search (one transcript's rows, through a FAISS selector as the
-retriever passes it); then BM25 (bm25s) over the generated chunk texts and over their
-three-turn contexts, as the retriever builds them when the bot loads: build time and memory;
-and the whole ``Retriever.search`` of a question.
+"""The scale ladder (RESULTS.md): for each size, exact search (a flat index: the yardstick) against
+the index qa_bot chooses (``qa_bot.index.chunk_index``), then BM25 and the whole ``Retriever.search``
+over generated chunk texts. Vectors are random, drawn from the Gaussian of the eval sets' real chunk
+embeddings (``python -m bench.quality`` caches them), or uniform without the eval sets.
 
-Vectors are random, not embeddings, to isolate the index: unit vectors drawn from the Gaussian
-with the mean and covariance of real MiniLM chunk embeddings (the FriendsQA and QMSum eval sets'
-chunks), searched with the eval sets' real questions. They are harder to search than the real
-ones (at 26k: IVF128 at nprobe 32 finds 0.94 of the true top 10 against 0.96 for the real
-vectors). Without the eval sets, uniform random unit vectors stand in (much harder still).
-Results: ``<QA_BOT_BENCH_DIR>/results/scale.json``.
-
-    .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--queries 300]
+    python -m bench.scale [--sizes 10000,100000,1000000] [--queries 300]
 """
 
 from __future__ import annotations
@@ -25,39 +15,29 @@ import time
 from typing import Any
 
 import numpy as np
-from common import WORK, evalsets, gaussian_like, loadavg, peak_rss_mb, rss_mb, save, uniform_unit
+
+from bench.common import WORK, evalsets, gaussian_like, peak_rss_mb, questions, rss_mb, save, uniform_unit
 
 K = 64  # candidates the retriever asks the dense index for
 SCOPE = 1000  # rows of the scoped search (a long transcript)
 
 
 def reference_vectors() -> tuple[np.ndarray | None, np.ndarray | None, str]:
-    """Real chunk vectors and real question vectors from the eval sets' cached indexes."""
-    import json
-
+    """Real chunk vectors from the eval sets' cached indexes, and 2,000 of their questions embedded."""
     from qa_bot import index as index_mod
     from qa_bot.embedding import SentenceTransformerEmbedder
 
-    sets = evalsets()
-    if sets is None:
-        return None, None, "uniform random unit vectors (no eval sets: run make evalsets)"
-    chunks, questions = [], []
-    embedder = SentenceTransformerEmbedder()
-    for name in ("qmsum", "friendsqa"):
-        saved = index_mod.load(WORK / "eval-index" / "onnx" / name)
-        if saved is None:
-            continue
-        chunks.append(saved.chunk_vectors.reconstruct_n(0, saved.chunk_vectors.ntotal))
-        lines = (sets / name / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-        questions += [json.loads(line)["question"] for line in lines]
+    chunks, asked = [], []
+    for name in ("qmsum", "friendsqa") if (sets := evalsets()) else ():
+        if saved := index_mod.load(WORK / "eval-index" / "onnx" / name):
+            chunks.append(saved.chunk_vectors.reconstruct_n(0, saved.chunk_vectors.ntotal))
+            asked += questions(sets / name / "questions.jsonl")
     if not chunks:
-        return None, None, "uniform random unit vectors (no eval-set index yet: run bench/quality.py)"
-    rng = np.random.default_rng(0)
-    picked = [questions[i] for i in rng.choice(len(questions), min(len(questions), 2000), replace=False)]
-    reference = np.vstack(chunks)
-    return (reference, embedder.encode(picked),
-            f"random unit vectors from the Gaussian of {len(reference):,} real chunk embeddings; "
-            "real questions")
+        return None, None, "uniform random unit vectors (no eval-set index: run make evalsets, bench.quality)"
+    picked = np.random.default_rng(0).choice(len(asked), min(len(asked), 2000), replace=False)
+    reference, embedded = np.vstack(chunks), SentenceTransformerEmbedder().encode([asked[i] for i in picked])
+    return reference, embedded, (f"random unit vectors from the Gaussian of {len(reference):,} real chunk "
+                                 "embeddings; real questions")
 
 
 def words(n_docs: int, seed: int, lengths: tuple[int, int] = (8, 30)) -> list[str]:
@@ -66,177 +46,135 @@ def words(n_docs: int, seed: int, lengths: tuple[int, int] = (8, 30)) -> list[st
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     vocab = ["".join(rng.choice(letters, size=rng.integers(3, 10))) for _ in range(30_000)]
     weights = 1 / np.arange(1, len(vocab) + 1)
-    weights /= weights.sum()
     counts = rng.integers(lengths[0], lengths[1], size=n_docs)
-    ids = rng.choice(len(vocab), size=int(counts.sum()), p=weights)
-    out, at = [], 0
-    for c in counts.tolist():
-        out.append(" ".join(vocab[i] for i in ids[at:at + c]))
-        at += c
-    return out
+    ids = rng.choice(len(vocab), size=int(counts.sum()), p=weights / weights.sum())
+    ends = np.cumsum(counts).tolist()
+    return [" ".join(vocab[i] for i in ids[e - c:e]) for c, e in zip(counts.tolist(), ends, strict=True)]
 
 
-def search_times(index: Any, queries: np.ndarray, params: Any = None) -> tuple[float, np.ndarray]:
-    found = np.zeros((len(queries), K), dtype=np.int64)
-    times = []
+def searched(index: Any, queries: np.ndarray, params: Any = None) -> tuple[float, np.ndarray]:
+    """Median milliseconds of one question's search, and the ids found."""
+    found, times = np.zeros((len(queries), K), dtype=np.int64), []
     for row, q in enumerate(queries):
         started = time.perf_counter()
-        _, ids = index.search(q.reshape(1, -1), K, params=params)
+        ids = index.search(q.reshape(1, -1), K, params=params)[1]
         times.append(time.perf_counter() - started)
         found[row] = ids[0]
     return float(np.median(times) * 1000), found
 
 
-def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
+def recall10(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f[:10].tolist()) & set(t[:10].tolist())) / 10
                           for f, t in zip(found, truth, strict=True)]))
 
 
-def rung(n: int, reference: np.ndarray | None, questions: np.ndarray | None, n_queries: int,
-         bm25: bool) -> dict[str, Any]:
+def rung(n: int, reference: np.ndarray | None, asked: np.ndarray | None, n_queries: int) -> dict[str, Any]:
     import faiss
 
     from qa_bot.index import ChunkVectors, chunk_index
 
-    out: dict[str, Any] = {"n": n}
-    started = time.perf_counter()
-    if reference is not None and questions is not None:
-        vectors = gaussian_like(reference, n, seed=n)
-        queries = questions[:n_queries]
+    if reference is not None and asked is not None:
+        vectors, queries = gaussian_like(reference, n, seed=n), asked[:n_queries]
     else:
-        vectors = uniform_unit(n, seed=n)
-        queries = uniform_unit(n_queries, seed=n + 1)
-    out["generate_s"] = time.perf_counter() - started
-    dim = vectors.shape[1]
-
-    # exact search: the yardstick and the ground truth
-    before = rss_mb()
+        vectors, queries = uniform_unit(n, seed=n), uniform_unit(n_queries, seed=n + 1)
+    dim, scope = vectors.shape[1], np.arange(n // 3, n // 3 + min(SCOPE, n), dtype=np.int64)
+    scoped = faiss.SearchParameters(sel=faiss.IDSelectorBatch(scope))  # type: ignore[call-arg]
     started = time.perf_counter()
     flat = faiss.IndexFlatIP(dim)
     flat.add(vectors)
-    exact = ChunkVectors(flat)
-    out["exact"] = {"build_s": time.perf_counter() - started, "memory_mb": n * dim * 4 / 2**20,
-                    "rss_growth_mb": rss_mb() - before}
-    out["exact"]["search_p50_ms"], truth = search_times(exact, queries)
-    out["exact"]["recall10"] = 1.0
-    scope = np.arange(n // 3, n // 3 + min(SCOPE, n), dtype=np.int64)
-    selector = faiss.IDSelectorBatch(scope)
-    scoped_params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-    out["exact"]["scoped_p50_ms"], scoped_truth = search_times(exact, queries[:50], scoped_params)
-    del exact, flat
+    exact = {"build_s": time.perf_counter() - started, "memory_mb": n * dim * 4 / 2**20, "recall10": 1.0}
+    exact["search_p50_ms"], truth = searched(ChunkVectors(flat), queries)
+    exact["scoped_p50_ms"], scoped_truth = searched(ChunkVectors(flat), queries[:50], scoped)
+    del flat
     gc.collect()
 
-    # the chosen index
-    before = rss_mb()
     started = time.perf_counter()
     chosen = chunk_index(vectors, dim)
-    build = time.perf_counter() - started
-    path = WORK / "scale-index.faiss"
-    started = time.perf_counter()
+    build, path = time.perf_counter() - started, WORK / "scale-index.faiss"
+    WORK.mkdir(parents=True, exist_ok=True)
     faiss.write_index(chosen.index, str(path))
-    out["chosen"] = {"kind": chosen.kind, "build_s": build, "save_s": time.perf_counter() - started,
-                     "memory_mb": path.stat().st_size / 2**20, "rss_growth_mb": rss_mb() - before}
+    ours = {"kind": chosen.kind, "build_s": build, "memory_mb": path.stat().st_size / 2**20}
     path.unlink()
-    out["chosen"]["search_p50_ms"], found = search_times(chosen, queries)
-    out["chosen"]["recall10"] = recall_at_10(found, truth)
-    out["chosen"]["scoped_p50_ms"], scoped_found = search_times(chosen, queries[:50], scoped_params)
-    out["chosen"]["scoped_recall10"] = recall_at_10(scoped_found, scoped_truth)
-    started = time.perf_counter()
-    chosen.reconstruct_batch(np.sort(found[0]))
-    out["chosen"]["reconstruct64_ms"] = (time.perf_counter() - started) * 1000
-
-    if n == 100_000:  # what an IVF index would do here (the chosen one is exact up to 100k)
+    ours["search_p50_ms"], found = searched(chosen, queries)
+    ours["scoped_p50_ms"], scoped_found = searched(chosen, queries[:50], scoped)
+    ours |= {"recall10": recall10(found, truth), "scoped_recall10": recall10(scoped_found, scoped_truth)}
+    out = {"n": n, "exact": exact, "chosen": ours}
+    if n == 100_000:  # what an IVF index would do here, on these vectors and on uniform ones
         alt = chunk_index(vectors, dim, exact_limit=0)
-        p50, alt_found = search_times(alt, queries)
-        out["ivf_here"] = {"kind": alt.kind, "search_p50_ms": p50, "recall10": recall_at_10(alt_found, truth)}
-        if reference is not None:  # the worst case: uniform random vectors, same index
-            uni = uniform_unit(n, seed=7)
-            uq = uniform_unit(min(100, n_queries), seed=8)
-            uflat = faiss.IndexFlatIP(dim)
-            uflat.add(uni)
-            _, utruth = search_times(ChunkVectors(uflat), uq)
-            ualt = chunk_index(uni, dim, exact_limit=0)
-            p50, ufound = search_times(ualt, uq)
-            out["ivf_uniform"] = {"kind": ualt.kind, "search_p50_ms": p50,
-                                  "recall10": recall_at_10(ufound, utruth)}
-            del uni, uflat, ualt
+        p50, alt_found = searched(alt, queries)
+        out["ivf_here"] = {"kind": alt.kind, "search_p50_ms": p50, "recall10": recall10(alt_found, truth)}
+        if reference is not None:
+            uniform, uq = uniform_unit(n, seed=7), uniform_unit(min(100, n_queries), seed=8)
+            flat = faiss.IndexFlatIP(dim)
+            flat.add(uniform)
+            uniform_truth = searched(ChunkVectors(flat), uq)[1]
+            alt = chunk_index(uniform, dim, exact_limit=0)
+            p50, alt_found = searched(alt, uq)
+            out["ivf_uniform"] = {"kind": alt.kind, "search_p50_ms": p50, "recall10": recall10(alt_found,
+                                                                                                uniform_truth)}
+            del uniform, flat
         del alt
-
-    if bm25:
-        out["bm25"] = bm25_and_retrieval(vectors, chosen, queries)
-    del chosen, vectors
-    gc.collect()
+    out["bm25"] = bm25_and_retrieval(vectors, chosen, queries)
     return out
 
 
-def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray) -> dict[str, Any]:
-    """BM25 as the retriever builds it (chunk texts; three-turn contexts), then whole searches."""
+def bm25_and_retrieval(vectors: np.ndarray, chosen: Any, queries: np.ndarray, per: int = 1000
+                       ) -> dict[str, Any]:
+    """BM25 as the retriever builds it (chunk texts; three-turn contexts; transcripts of ``per``
+    chunks), then whole searches, over everything and within one transcript."""
     from qa_bot.chunking import Chunk
     from qa_bot.config import Settings
     from qa_bot.index import Index
     from qa_bot.lexical import GroupedBM25
+    from qa_bot.manifest import Manifest, TranscriptEntry
     from qa_bot.retrieval import Retriever
 
-    n = len(vectors)
-    out: dict[str, Any] = {}
-    started = time.perf_counter()
-    texts = words(n, seed=n)
-    out["generate_s"] = time.perf_counter() - started
-    out["chars"] = sum(map(len, texts))
-    before = rss_mb()
-    started = time.perf_counter()
-    per = 1000  # chunks per generated transcript
-    groups = [i // per for i in range(n)]
-    lexical = GroupedBM25(texts, groups)
-    out["chunks_build_s"] = time.perf_counter() - started
-    out["chunks_rss_growth_mb"] = rss_mb() - before
+    n, texts = len(vectors), words(len(vectors), seed=len(vectors))
+    out: dict[str, Any] = {"chars": sum(map(len, texts))}
+    before, started = rss_mb(), time.perf_counter()
+    chunk_bm25 = GroupedBM25(texts, groups := [i // per for i in range(n)])
+    out |= {"chunks_build_s": time.perf_counter() - started, "chunks_rss_growth_mb": rss_mb() - before}
     contexts = [" ".join(texts[max(0, i - 1):i + 2]) for i in range(n)]
-    before = rss_mb()
-    started = time.perf_counter()
-    context = GroupedBM25(contexts, groups)
-    out["context_build_s"] = time.perf_counter() - started
-    out["context_rss_growth_mb"] = rss_mb() - before
+    before, started = rss_mb(), time.perf_counter()
+    context_bm25 = GroupedBM25(contexts, groups)
+    out |= {"context_build_s": time.perf_counter() - started, "context_rss_growth_mb": rss_mb() - before}
     del contexts
     chunks = [Chunk(f"t{i // per:05d}.txt", i % per, f"Speaker {i % 7}", 0, len(t), 1, t)
               for i, t in enumerate(texts)]
-    manifest = {"transcripts": {f"t{j:05d}.txt": {"chunks": [j * per, min(n, (j + 1) * per)],
-                                                  "turns": [0, 0]} for j in range(0, (n + per - 1) // per)}}
+    manifest = Manifest(None, vectors.shape[1], {
+        f"t{j:05d}.txt": TranscriptEntry("", "", "", (j * per, min(n, (j + 1) * per)), (0, 0))
+        for j in range(0, (n + per - 1) // per)}, n)
     index = Index(manifest, chunks, chosen, [], np.zeros((0, vectors.shape[1]), np.float32))
     started = time.perf_counter()
     retriever = Retriever(index, Settings())
     out["retriever_init_s"] = time.perf_counter() - started
     store = retriever.store  # the FAISS store: hand it the BM25 indexes built (and timed) above
-    store._chunk_bm25 = lexical  # type: ignore[attr-defined]
-    store._context_bm25 = (context, np.arange(n, dtype=np.int64))  # type: ignore[attr-defined]
-    rng = np.random.default_rng(n)
-    asked = [" ".join(texts[i].split()[:6]) for i in rng.choice(n, 30)]
-    times, scoped = [], []
-    for q_text, q in zip(asked, queries, strict=False):
-        started = time.perf_counter()
-        retriever.search(q, q_text, 12)
-        times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        retriever.search(q, q_text, 12, transcript="t00000.txt")
-        scoped.append(time.perf_counter() - started)
-    out["search_p50_ms"] = float(np.median(times) * 1000)
-    out["scoped_search_p50_ms"] = float(np.median(scoped) * 1000)
-    return out
+    store._chunk_bm25 = chunk_bm25  # type: ignore[attr-defined]
+    store._context_bm25 = (context_bm25, np.arange(n, dtype=np.int64))  # type: ignore[attr-defined]
+    everything, scoped = [], []
+    for i, q in zip(np.random.default_rng(n).choice(n, 30), queries, strict=False):
+        text = " ".join(texts[i].split()[:6])
+        for times, transcript in ((everything, None), (scoped, "t00000.txt")):
+            started = time.perf_counter()
+            retriever.search(q, text, 12, transcript=transcript)
+            times.append(time.perf_counter() - started)
+    return out | {"search_p50_ms": float(np.median(everything) * 1000),
+                  "scoped_search_p50_ms": float(np.median(scoped) * 1000)}
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--no-bm25", action="store_true")
     args = parser.parse_args()
-    reference, questions, source = reference_vectors()
-    out: dict[str, Any] = {"load_start": loadavg(), "vectors": source, "rungs": []}
-    for n in (int(s) for s in args.sizes.split(",")):
+    reference, asked, source = reference_vectors()
+    rungs: list[dict[str, Any]] = []
+    for n in map(int, args.sizes.split(",")):
         print(f"scale: {n:,} chunks ...", file=sys.stderr, flush=True)
-        out["rungs"].append(rung(n, reference, questions, args.queries, not args.no_bm25))
-        save("scale", dict(out, peak_rss_mb=peak_rss_mb(), load_end=loadavg()))
-    return 0
+        rungs.append(rung(n, reference, asked, args.queries))
+        gc.collect()
+        save("scale", {"vectors": source, "rungs": rungs, "peak_rss_mb": peak_rss_mb()})  # after each rung
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,19 +1,10 @@
-"""Large uploads: how long ``QaBot.add_transcript`` takes, and how much memory, as uploads grow.
+"""Large uploads (UPLOADS.md): the time and peak memory of ``QaBot.add_transcript`` on generated
+uploads of growing size, ``prose`` (paragraphs of ordinary sentences) and ``turns`` (many tiny
+labelled turns), each size in a fresh process with the bundled model so that its peak RSS is that
+upload's alone. A kind stops growing after a size slower than ``--stop`` seconds; the renderer takes
+the cap from ``--seconds`` and ``--mb``.
 
-Two kinds of generated upload, each at growing sizes: ``prose`` (paragraphs of ordinary
-sentences, the "19 MB of words" of issue 13) and ``turns`` (many tiny labelled turns,
-``Ann: Yes, fine.``, the "100k tiny turns"). Each size runs in a fresh subprocess with the real
-bundled model (the app's default backend and threads), so that peak RSS (``ru_maxrss``) is that
-upload's alone: the process opens a bot over a one-file corpus, then adds the upload and reports
-the wall time of ``add_transcript`` (split into parsing, embedding and the rest from the progress
-calls), the passages embedded and the process's peak RSS.
-
-A kind stops growing once a size takes longer than ``--stop`` seconds (the next, twice as big,
-would take minutes). The cap is the largest size measured within ``--seconds`` and ``--mb`` for
-both kinds; ``bench/UPLOADS.md`` gets the table and the cap, ``bench/UPLOADS.json`` the rows (a
-run of other sizes can be merged into it by hand; ``--report`` rewrites the page from it).
-
-    .venv/bin/python bench/uploads.py [--sizes 0.05,0.1,0.2] [--kinds prose,turns] [--report]
+    python -m bench.uploads [--sizes 0.05,0.1,0.2] [--kinds prose,turns]
 """
 
 from __future__ import annotations
@@ -31,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine, peak_rss_mb, rss_mb
+from bench.common import QUESTION, ROOT, peak_rss_mb, rss_mb, save
 
 VOCABULARY = ("the a of to and in that it was for on are with as his they at be this from have or by "
          "one had not but what all were when we there can an your which their said if do will "
@@ -100,48 +91,38 @@ def quiet(most: float, wait: float) -> None:
 
 
 def one(kind: str, megabytes: float) -> dict[str, Any]:
-    """In this (fresh) process: open a bot, add one upload, report its time and memory."""
+    """In this (fresh) process: open a bot over the interview, add one upload, report its time and memory."""
     from qa_bot import QaBot
 
     data = KINDS[kind](int(megabytes * 1_000_000))
-    work = Path(tempfile.mkdtemp(prefix="qa_bot-uploads-"))
-    try:
-        corpus = work / "corpus"
-        corpus.mkdir()
+    with tempfile.TemporaryDirectory(prefix="qa_bot-uploads-") as work:
+        (corpus := Path(work) / "corpus").mkdir()
         shutil.copy(ROOT / "corpus" / "viktor-ivanov-interview.txt", corpus)
-        bot = QaBot.open(corpus, work / "index")
-        bot.ask("Does Ivanov regret the fall of the USSR?")  # the model warm, as in a served app
-        base = rss_mb()
-        marks: dict[str, float] = {}
-        total = 0
+        bot = QaBot.open(corpus, Path(work) / "index")
+        bot.ask(QUESTION)  # the model warm, as in a served app
+        base, marks, total = rss_mb(), [], [0]
 
         def progress(done: int, count: int, desc: str) -> None:
-            nonlocal total
-            total = count
-            marks.setdefault("embed_start", time.perf_counter())
-            marks["embed_end"] = time.perf_counter()
+            total[0] = count
+            marks.append(time.perf_counter())  # the first and the last batch embedded
 
         load, cpu = os.getloadavg()[0], cpu_seconds()
         started = time.perf_counter()
         transcript = bot.add_transcript(f"upload-{kind}.txt", data, progress=progress)
-        seconds = time.perf_counter() - started
-        cpu = cpu_seconds() - cpu
-        embed_start = marks.get("embed_start", started)
-        embed_end = marks.get("embed_end", started)
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        embed_start, embed_end = (marks[0], marks[-1]) if marks else (started, started)
         return {"kind": kind, "mb": megabytes, "bytes": len(data), "turns": len(transcript.turns),
-                "passages": total, "seconds": seconds, "parse_s": embed_start - started,
-                "embed_s": embed_end - embed_start, "rest_s": started + seconds - embed_end,
-                "cpu_s": cpu, "load": load,
-                "base_mb": base, "peak_mb": peak_rss_mb(), "backend": getattr(bot.embedder, "backend", "?")}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                "passages": total[0], "seconds": seconds, "parse_s": embed_start - started,
+                "embed_s": embed_end - embed_start, "rest_s": started + seconds - embed_end, "cpu_s": cpu,
+                "load": load, "base_mb": base, "peak_mb": peak_rss_mb(), "backend": bot.embedder.backend}
 
 
 def measure(kind: str, megabytes: float, timeout: float) -> dict[str, Any]:
     """``one`` in a fresh interpreter: peak RSS then belongs to this upload alone."""
-    command = [sys.executable, str(Path(__file__)), "--one", kind, str(megabytes)]
+    command = [sys.executable, "-m", "bench.uploads", "--one", kind, str(megabytes)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True,
+                              cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"kind": kind, "mb": megabytes, "timed_out": timeout}
     except subprocess.CalledProcessError as exc:
@@ -149,81 +130,7 @@ def measure(kind: str, megabytes: float, timeout: float) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def within(row: dict[str, Any], seconds: float, mb: float) -> bool:
-    return "timed_out" not in row and row["seconds"] <= seconds and row["peak_mb"] <= mb
-
-
-def cap(rows: list[dict[str, Any]], seconds: float, mb: float) -> float:
-    """The largest size at which every kind measured was within both limits."""
-    sizes = sorted({r["mb"] for r in rows})
-    good = [s for s in sizes if all(within(r, seconds, mb) for r in rows if r["mb"] == s)
-            and all(any(r["mb"] == s for r in rows if r["kind"] == k) for k in {r["kind"] for r in rows})]
-    best = 0.0
-    for size in sizes:  # sizes in order: the first failing one ends the run of good ones
-        if size not in good:
-            break
-        best = size
-    return best
-
-
-def report(rows: list[dict[str, Any]], seconds: float, mb: float, chosen: float) -> str:
-    m = machine()
-    lines = [
-        "# Large uploads",
-        "",
-        "Made by `.venv/bin/python bench/uploads.py` (`--report` rewrites this page from "
-        "`UPLOADS.json`): it adds generated uploads of growing size through `QaBot.add_transcript` "
-        "with the real bundled model, each size in a fresh process (peak RSS is that process's "
-        "`ru_maxrss`: the model, a one-file corpus and the upload). *prose* is paragraphs of "
-        "ordinary sentences with no speakers; *turns* is `Name: reply` lines of a few words. "
-        "Seconds are the wall time of `add_transcript`: parsing (the file, then the corpus again "
-        "with it), embedding, and the rest (the index assembled and saved, BM25 built); CPU s is "
-        "the process's CPU time over the same call (both cores), and load the machine's 1-minute "
-        "load average when it started.",
-        "",
-        f"Machine: {m['cpus']} cores, {m['cpu']}, Python {m['python']}, {m['when']}. The machine is "
-        "shared with other work: each size waits (up to `--wait` s) for a 1-minute load below 1.5, "
-        "and the load column says what it was. Runs at a load of 4 to 10 took two to three times as "
-        "long (prose 0.1 MB: 78 s at load 4.5, 22 s at 2.3; prose 0.2 MB timed out at 200 s), so "
-        "the table keeps the runs at the lowest load measured for each size.",
-        "",
-        "| kind | MB | turns | passages | seconds | parse s | embed s | rest s | CPU s | passages/s | "
-        "peak MB | before MB | load | within 60 s, 1 GB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for r in rows:
-        if "timed_out" in r:
-            lines.append(f"| {r['kind']} | {r['mb']:g} | | | > {r['timed_out']:.0f} | | | | | | | | | no |")
-            continue
-        rate = r["passages"] / r["embed_s"] if r["embed_s"] > 0 else float("nan")
-        lines.append(f"| {r['kind']} | {r['mb']:g} | {r['turns']:,} | {r['passages']:,} | "
-                     f"{r['seconds']:.1f} | {r['parse_s']:.1f} | {r['embed_s']:.1f} | {r['rest_s']:.1f} | "
-                     f"{r['cpu_s']:.0f} | {rate:.0f} | {r['peak_mb']:.0f} | {r['base_mb']:.0f} | "
-                     f"{r['load']:.1f} | "
-                     f"{'yes' if within(r, seconds, mb) else 'no'} |")
-    quiet = [r for r in rows if "timed_out" not in r and r["embed_s"] > 1 and r["load"] < 2]
-    rates = {kind: sum(r["passages"] for r in quiet if r["kind"] == kind)
-             / sum(r["embed_s"] for r in quiet if r["kind"] == kind)
-             for kind in sorted({r["kind"] for r in quiet})}
-    lines += [
-        "",
-        f"**Cap: {chosen:g} MB** (`QA_BOT_MAX_UPLOAD_MB`, the default of `Settings.max_upload_mb`): "
-        f"the largest size at which both kinds were added within {seconds:g} s and {mb:,.0f} MB of "
-        "peak RSS on this machine. Time, not memory, is the limit: memory grows slowly past the "
-        "model's (about 0.5 GB before the upload, at most 0.8 GB up to the cap; prose's long "
-        "passages cost the ONNX runtime's buffers more than tiny turns' number does).",
-        "",
-        "Embedding ran at " + ", ".join(f"{rate:.0f} passages/s for {kind}" for kind, rate in rates.items())
-        + " (runs at a load below 2): a passage of prose is a long text, a tiny turn a short one. "
-        "The page's first estimate of the time left uses the slower rate "
-        "(`qa_bot/upload_progress.py`, `PASSAGES_PER_SECOND`), so that it errs long; after the first "
-        "batch of passages it follows the rate measured during the upload itself.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--one", nargs=2, metavar=("KIND", "MB"), help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="0.05,0.1,0.2,0.4,0.8,1.6,3.2", help="upload sizes in MB, growing")
@@ -235,30 +142,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--load", type=float, default=1.5, help="wait for a 1-minute load below this")
     parser.add_argument("--wait", type=float, default=300.0, help="but no longer than this (seconds)")
     parser.add_argument("--timeout", type=float, default=200.0, help="give up on one size after this")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "UPLOADS.md")
-    parser.add_argument("--report", action="store_true", help="only rewrite the report from its .json")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], float(args.one[1]))))
-        return
-    if args.report:
-        rows = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
-        args.out.write_text(report(rows, args.seconds, args.mb, cap(rows, args.seconds, args.mb)),
-                            encoding="utf-8")
-        return
+        return print(json.dumps(one(args.one[0], float(args.one[1]))))
     rows = []
     for kind in args.kinds.split(","):
-        for size in (float(s) for s in args.sizes.split(",")):
+        for size in map(float, args.sizes.split(",")):
             quiet(args.load, args.wait)
-            row = measure(kind, size, args.timeout)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            if "timed_out" in row or row["seconds"] > args.stop:
+            rows.append(measure(kind, size, args.timeout))
+            print(json.dumps(rows[-1]), flush=True)
+            if "timed_out" in rows[-1] or rows[-1]["seconds"] > args.stop:
                 break
-    chosen = cap(rows, args.seconds, args.mb)
-    (args.out.with_suffix(".json")).write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    args.out.write_text(report(rows, args.seconds, args.mb, chosen), encoding="utf-8")
-    print(f"cap {chosen:g} MB; wrote {args.out}")
+    save("uploads", {"rows": rows, "seconds": args.seconds, "mb": args.mb})
 
 
 if __name__ == "__main__":

@@ -1,26 +1,25 @@
-"""Who may reach the app: the login asked for in the environment, and what is unsafe about
-serving on a given address, with or without one.
+"""Who may reach the app: the login its settings ask for, and what is unsafe about serving on
+a given address, with or without one.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
-from collections.abc import Mapping
 
+from .config import Settings
 from .errors import ConfigError
 
 LOOPBACK = ("localhost",)
 
 
-def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
-    """The login asked for by ``QA_BOT_USERNAME`` and ``QA_BOT_PASSWORD``, or None when neither is set.
+def login(settings: Settings) -> tuple[str, str] | None:
+    """The login asked for by ``QA_BOT_USERNAME`` and ``QA_BOT_PASSWORD`` (``settings.username``
+    and ``settings.password``), or None when neither is set.
 
     Raises:
         ConfigError: only one of them is set, or one is blank.
     """
-    source: Mapping[str, str] = os.environ if env is None else env
-    user, password = source.get("QA_BOT_USERNAME"), source.get("QA_BOT_PASSWORD")
+    user, password = settings.username, settings.password
     if user is None and password is None:
         return None
     if user is None or not user.strip() or not password:

@@ -14,7 +14,7 @@ from .answers import Result, assemble
 from .config import DEFAULT_CORPUS, DEFAULT_INDEX, Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, TranscriptError
-from .parsers.base import META_SUFFIX, NARRATION, SPEECH, Transcript
+from .parsers.base import META_SUFFIX, Transcript, TurnKind
 from .parsers.corpus import load_corpus, load_file
 from .retrieval import Retriever
 from .stores.base import Store
@@ -77,9 +77,9 @@ class QaBot:
         settings = settings or Settings.from_env()
         if index_dir is None:
             index_dir = default_index_dir(corpus)
-        embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.device,
-                                                           settings.batch_size, settings.backend,
-                                                           settings.threads or None)
+        embedder = embedder or SentenceTransformerEmbedder(
+            settings.model, settings.device, settings.batch_size, settings.backend,
+            settings.threads or None, Path(settings.cache) if settings.cache else None)
         bot = cls(corpus, Path(index_dir), settings, embedder)
         bot.refresh(progress, save=save)
         return bot
@@ -141,7 +141,7 @@ class QaBot:
         if not data.removeprefix(b"\xef\xbb\xbf").strip():
             raise TranscriptError(name, "the file is empty")
         parsed = parse(name, data, fmt=fmt, path=Path(name))  # raises before anything is written
-        if not any(t.kind in (SPEECH, NARRATION) for t in parsed.turns):
+        if not any(t.kind in (TurnKind.SPEECH, TurnKind.NARRATION) for t in parsed.turns):
             raise TranscriptError(name, "no text to search: nothing in the file can be quoted")
         if self.uploads is None:
             raise TranscriptError(name, "this bot has no uploads folder (open it with an index folder)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, TextIO
 from .config import DEFAULT_CORPUS
 from .errors import QaBotError
 from .parsers.base import load_json
+from .terminal import progress_bar, terminal_safe
 
 log = logging.getLogger("qa_bot")
 
@@ -63,22 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress_bar() -> Any:
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def progress(done: int, total: int, desc: str) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar.pop("bar").close()
-
-    return progress
-
-
 def _open(args: argparse.Namespace) -> Any:
     from .bot import QaBot
     from .config import Settings
@@ -93,23 +77,12 @@ def _open(args: argparse.Namespace) -> Any:
     if not args.verbose:
         parse_log.setLevel(logging.ERROR)
     try:
-        bot = QaBot.open(args.corpus, args.index_dir, settings, progress=_progress_bar())
+        bot = QaBot.open(args.corpus, args.index_dir, settings, progress=progress_bar())
     finally:
         parse_log.setLevel(level)
     for error in bot.errors:
         print(terminal_safe(f"warning: skipped {error}"), file=sys.stderr)
     return bot
-
-
-# C0 and C1 controls (ESC starts the terminal's own commands: retitle, clear, move the cursor) and
-# the bidirectional overrides that reorder what a reader sees; line breaks and tabs stay.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with every control character shown escaped (``\\x1b``), so that a transcript
-    or a file name can never command the terminal it is printed to."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def format_result(result: Any) -> str:
@@ -185,22 +158,60 @@ def _migrate(args: argparse.Namespace, stdout: TextIO) -> int:
     """Copy the index of ``--from`` into the store ``--to``; the corpus's transcripts, when they
     parse, give each chunk's turn in context for the lexical context signal."""
     from . import index as index_mod
+    from .config import Settings
     from .parsers.corpus import load_corpus
     from .stores.milvus_store import MilvusStore
     from .stores.sync import mirror
 
-    saved = index_mod.load(args.source)
+    verify = Settings.from_env().verify_index.lower() == "full"
+    saved = index_mod.load(args.source, full_check=verify)
     if saved is None:
         raise QaBotError(f"migrate: no usable index in {args.source}")
     transcripts = {t.name: t for t in load_corpus(args.corpus)[0]} if args.corpus.is_dir() else {}
-    store = MilvusStore(args.target, int(saved.manifest["dimension"]))
+    store = MilvusStore(args.target, saved.manifest.dimension)
     try:
         done = mirror(store, saved, transcripts)
     finally:
         store.close()
-    stdout.write(terminal_safe(f"{len(saved.chunks)} chunks of {len(saved.manifest['transcripts'])} "
+    stdout.write(terminal_safe(f"{len(saved.chunks)} chunks of {len(saved.manifest.transcripts)} "
                                f"transcripts in {args.target}: replaced {len(done['replaced'])}, "
                                f"deleted {len(done['deleted'])}") + "\n")
+    return 0
+
+
+def run_eval(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settings: Any,
+             embedder: Any = None, index_dir: Path | None = None, limit: int | None = None,
+             progress: Any = None, stdout: TextIO | None = None) -> list[Any]:
+    """``qa-bot eval``: measure the datasets (``evaluation.run``), then write the report and the
+    plot (``report.write``; ``out`` defaults to the first dataset's ``.qa_bot-eval/EVAL.md``)
+    and print the tables and where everything went.
+
+    Returns:
+        The ``metrics.DatasetResult`` of each dataset.
+    """
+    from . import evaluation, report
+
+    results = evaluation.run(datasets, modes, settings, embedder, index_dir, limit, progress)
+    where = out if out is not None else datasets[0] / evaluation.WORKDIR / "EVAL.md"
+    md_path, png_path = report.write(results, settings, where, evaluation.commit())
+    if stdout is not None:
+        stdout.write(report.tables(results) + "\n")
+        for dataset in datasets:
+            stdout.write(f"per-question results: {dataset / evaluation.WORKDIR / 'results.jsonl'}\n")
+        stdout.write(f"report: {md_path}\nplot: {png_path}\n")
+    return results
+
+
+def _eval(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``args.dataset`` is one folder or a list of them."""
+    from .config import Settings
+    from .evaluation import MODES
+
+    datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
+    settings = Settings.from_env(model=getattr(args, "model", None), store=getattr(args, "store", None))
+    run_eval([Path(d) for d in datasets], args.out, modes, settings, None,
+             getattr(args, "index_dir", None), args.limit, progress_bar(), stdout)
     return 0
 
 
@@ -226,9 +237,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         if args.command == "migrate":
             return _migrate(args, stdout)
         if args.command == "eval":
-            from .report import main as eval_main
-
-            return eval_main(args, stdout)
+            return _eval(args, stdout)
     except QaBotError as exc:
         print(terminal_safe(f"qa-bot: error: {exc}"), file=sys.stderr)
         return 2

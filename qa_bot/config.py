@@ -1,11 +1,15 @@
-"""Settings, read once from arguments and ``QA_BOT_*`` environment variables into a frozen value."""
+"""Settings, read once from arguments and ``QA_BOT_*`` environment variables into a frozen value.
+
+Nothing else in qa_bot reads a ``QA_BOT_*`` variable: the command line, the app and the library
+read them here, at their edge, and hand the values down as arguments.
+"""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,12 @@ DEFAULT_MODEL = "bundled"
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 # SHA-256 of the official all-MiniLM-L6-v2 weights, checked before the bundled model is used.
 BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+# Questions the app answers at once. 2 is the cores of the machine it was measured on; 1 to 8
+# served 32 clients equally well there (bench/RESULTS.md, "Load"), the queue and HTTP costing
+# more than the question.
+CONCURRENCY = 2
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,11 @@ class Settings:
     environment variables, which win over the defaults below.
     """
 
+    # Where the app finds its corpus and index folder (``app.py``; the CLI takes --corpus and
+    # --index). "" for the index: the default beside the corpus (bot.default_index_dir).
+    corpus: str = str(DEFAULT_CORPUS)
+    index: str = ""
+
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = 64
@@ -35,6 +50,8 @@ class Settings:
     # for batches, 0 for every core.
     backend: str = "auto"
     threads: int = 0
+    # Where the ONNX exports of the model are kept (onnx_model.py); "" for $XDG_CACHE_HOME/qa_bot.
+    cache: str = ""
     # Sentences per chunk and the step between chunk starts: windows overlap by size - stride.
     chunk_sentences: int = 2
     chunk_stride: int = 1
@@ -74,6 +91,18 @@ class Settings:
     # Where chunks, vectors and BM25 live (qa_bot/stores/): "" for the embedded FAISS + bm25s,
     # "milvus-lite:PATH" (or PATH.db) for milvus-lite, "milvus://HOST:PORT" for a Milvus server.
     store: str = ""
+    # "full": hash every data file of the index at every load, not only those whose size or time
+    # changed (index_files.py).
+    verify_index: str = ""
+    # The app's address, port and questions answered at once, as given: app.py's argparse
+    # converts and checks them like the flags they are the defaults of, so a bad QA_BOT_PORT is
+    # reported as a bad --port is.
+    host: str = DEFAULT_HOST
+    port: str = str(DEFAULT_PORT)
+    concurrency: str = str(CONCURRENCY)
+    # The login the app asks for (access.py checks that both or neither are set); None: not set.
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -87,6 +116,18 @@ class Settings:
             The frozen settings.
 
         Raises:
+            ConfigError: a value does not convert to its field's type, or makes no sense; the
+                message names it.
+        """
+        return cls.read_env(env).override(**overrides)
+
+    @classmethod
+    def read_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Every ``QA_BOT_*`` variable of ``env`` (default ``os.environ``) converted to its field's
+        type, but not yet checked for sense: for the app, whose flags take their defaults from
+        these before ``override`` checks the whole.
+
+        Raises:
             ConfigError: a value does not convert to its field's type; the message names it.
         """
         source: Mapping[str, str] = os.environ if env is None else env
@@ -94,13 +135,19 @@ class Settings:
         for f in fields(cls):
             name = f"QA_BOT_{f.name.upper()}"
             if name in source:
-                values[f.name] = _convert(name, source[name], type(getattr(cls(), f.name)))
+                values[f.name] = _convert(name, source[name], _kind(f))
+        return replace(cls(), **values)
+
+    def override(self, **overrides: Any) -> Settings:
+        """These settings with ``overrides`` (None: not given), checked (``validate``)."""
+        known = {f.name: f for f in fields(self)}
+        values: dict[str, Any] = {}
         for key, value in overrides.items():
-            if key not in {f.name for f in fields(cls)}:
+            if key not in known:
                 raise ConfigError(f"unknown setting {key!r}")
             if value is not None:
-                values[key] = _convert(key, value, type(getattr(cls(), key)))
-        settings = replace(cls(), **values)
+                values[key] = _convert(key, value, _kind(known[key]))
+        settings = replace(self, **values)
         settings.validate()
         return settings
 
@@ -156,6 +203,11 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 
 def _named(field: str) -> str:
     return f"{field} (QA_BOT_{field.upper()})"
+
+
+def _kind(f: Field[Any]) -> type:
+    """The type a field's value converts to: its default's (str for an optional text)."""
+    return str if f.default is None else type(f.default)
 
 
 def _convert(name: str, raw: Any, kind: type) -> Any:

@@ -43,7 +43,7 @@ __all__ = ["BACKENDS", "BUNDLED_PACKAGE", "Embedder", "OnnxEncoder", "SentenceTr
 log = logging.getLogger(__name__)
 
 # One thread per question: on a loaded 2-core machine a second thread's barrier waits cost more
-# than it saves for one short text (bench/RESULTS.md); batches take QA_BOT_THREADS or every core.
+# than it saves for one short text (bench/RESULTS.md); batches take ``threads`` or every core.
 QUERY_THREADS = 1
 # Texts per ONNX run at most: past 32 the padded attention costs more than batching saves
 # (texts sorted by length, 2 threads: 960 texts/s at 16 or 32, 720 at 64, 300 at 256).
@@ -81,28 +81,27 @@ class SentenceTransformerEmbedder:
         spec: ``bundled``, ``package:NAME`` or a local folder (see ``resolve_model``).
         device: torch device (ONNX Runtime runs on the CPU only: another device means torch).
         batch_size: texts per forward pass.
-        backend: ``auto``, ``onnx``, ``onnx-int8`` or ``torch`` (default: ``QA_BOT_BACKEND``,
-            else ``auto``); see the module's docstring.
-        threads: ONNX Runtime threads for batches (default: ``QA_BOT_THREADS``, else every
-            core); a question always runs on one.
+        backend: ``auto``, ``onnx``, ``onnx-int8`` or ``torch`` (``Settings.backend``,
+            ``QA_BOT_BACKEND``); see the module's docstring.
+        threads: ONNX Runtime threads for batches (``Settings.threads``, ``QA_BOT_THREADS``;
+            None for every core); a question always runs on one.
+        cache: where the ONNX exports are kept (``Settings.cache``, ``QA_BOT_CACHE``; None for
+            ``$XDG_CACHE_HOME/qa_bot``).
     """
 
     def __init__(self, spec: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64,
-                 backend: str | None = None, threads: int | None = None) -> None:
+                 backend: str = "auto", threads: int | None = None, cache: Path | None = None) -> None:
         self.spec = spec
         self.path = resolve_model(spec)
         self.base_name = "all-MiniLM-L6-v2" if spec == DEFAULT_MODEL else self.path.name
         self.device = device
         self.batch_size = batch_size
-        requested = (backend or os.environ.get("QA_BOT_BACKEND") or "auto").strip().lower()
+        requested = (backend or "auto").strip().lower()
         if requested not in BACKENDS:
             raise ModelError(f"backend {requested!r}: expected one of {', '.join(BACKENDS)}")
         self.requested_backend = requested
-        try:
-            self.threads = threads or int(os.environ.get("QA_BOT_THREADS") or 0) or None
-        except ValueError:
-            raise ModelError(f"QA_BOT_THREADS: expected a whole number, got "
-                             f"{os.environ['QA_BOT_THREADS']!r}") from None
+        self.threads = threads or None
+        self.cache = cache
         self._plan: tuple[str, str] | None = None  # backends of passages and of questions
         self._files: dict[str, Path] = {}  # exported model of each ONNX backend
         self._model: Any = None
@@ -153,7 +152,8 @@ class SentenceTransformerEmbedder:
                   or _runtime_missing() or onnx_unsupported(self.path))
         if reason is None:
             try:
-                self._files[passages] = export_onnx(self.path, int8=passages == "onnx-int8")
+                self._files[passages] = export_onnx(self.path, int8=passages == "onnx-int8",
+                                                    cache=self.cache)
             except (ModelError, OSError, ImportError) as exc:
                 reason = str(exc)
         if reason is not None:
@@ -164,7 +164,7 @@ class SentenceTransformerEmbedder:
         if not auto:
             return passages, passages
         try:
-            self._files["onnx-int8"] = export_onnx(self.path, int8=True)
+            self._files["onnx-int8"] = export_onnx(self.path, int8=True, cache=self.cache)
         except (ModelError, OSError, ImportError) as exc:
             log.warning("questions embedded in float32: no int8 model (%s)", exc)
             return passages, passages

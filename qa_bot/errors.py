@@ -26,11 +26,7 @@ class TranscriptError(QaBotError):
         super().__init__(f"{where}: {reason}")
 
 
-class IndexError_(QaBotError):
-    """The saved index is missing, corrupt or built for another model or corpus."""
-
-
-class IndexBusyError(IndexError_):
+class IndexBusyError(QaBotError):
     """Another process kept the index folder's write lock for longer than the lock timeout."""
 
 

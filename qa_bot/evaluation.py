@@ -11,6 +11,10 @@ who said every quote, so "who ..." questions whose gold span is a speaker's name
 
 The corpus is embedded once per dataset (the index is cached under ``<dataset>/.qa_bot-eval``
 and re-used while unchanged), each question once, and every mode re-ranks the same vectors.
+
+This module measures and returns the figures (``run``, ``evaluate``; the values and the metrics
+are ``metrics.py``'s); ``report.py`` renders them, and ``cli.py``'s ``run_eval`` does one then
+the other for ``qa-bot eval``.
 """
 
 from __future__ import annotations
@@ -18,15 +22,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
+import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from .config import Settings
 from .errors import QaBotError
+from .metrics import KS, TOP_K, DatasetResult, ModeResult, first_hit, overlaps, recall_curve, summarize
+
+__all__ = ["KS", "MODES", "TOP_K", "WORKDIR", "DatasetResult", "ModeResult", "Question", "answer_spans",
+           "commit", "corpus_view", "evaluate", "first_hit", "load_questions", "mode_settings",
+           "open_bot", "overlaps", "recall_curve", "retriever_for", "run", "signals", "summarize"]
 
 
 def signals() -> list[str]:
@@ -44,8 +53,6 @@ MODES: dict[str, dict[str, Any]] = {
     "fallback": {"ranker": "fallback"},  # the hand-set weights instead of the trained ranker
     **{f"no-{signal}": {"without": signal} for signal in signals()},
 }
-KS = (1, 3, 5)
-TOP_K = 10  # answers kept per question: recall@k for k <= 10 and MRR@10
 WORKDIR = ".qa_bot-eval"  # inside a dataset folder (git-ignored with it): index, results
 LABELLED = '{"format": "labelled"}\n'  # the sidecar of a text transcript that has none
 
@@ -56,32 +63,6 @@ class Question:
     question: str
     transcript: str
     gold: tuple[tuple[int, int], ...]
-
-
-@dataclass
-class ModeResult:
-    """One mode on one dataset: the rank of the first correct answer of each question, etc."""
-
-    mode: str
-    ranks: list[int | None] = field(default_factory=list)
-    quote_ranks: list[int | None] = field(default_factory=list)  # the quotes alone, no labels
-    top_chars: list[int] = field(default_factory=list)
-    no_answer: list[bool] = field(default_factory=list)
-    seconds: float = 0.0  # retrieval and assembly, plus this mode's share of embedding
-
-    def summary(self) -> dict[str, float]:
-        out = summarize(self.ranks, self.top_chars, self.no_answer, self.seconds)
-        out["R@1 quote"] = summarize(self.quote_ranks, [], [], 0.0, ks=(1,))["R@1"]
-        return out
-
-
-@dataclass
-class DatasetResult:
-    name: str
-    questions: int
-    transcripts: int
-    modes: list[ModeResult]
-    notes: list[str] = field(default_factory=list)
 
 
 def mode_settings(base: Settings, mode: str) -> Settings:
@@ -106,39 +87,6 @@ def mode_settings(base: Settings, mode: str) -> Settings:
                 overrides.update({f"weight_{s}": 0.0 for s in known if s != signal})
                 overrides[f"weight_{signal}"] = getattr(base, f"weight_{signal}") or 1.0
     return replace(base, **overrides, **spec)
-
-
-def overlaps(a: Sequence[int], b: Sequence[int]) -> bool:
-    """Whether the character ranges [a0, a1) and [b0, b1) share a character."""
-    return a[0] < b[1] and b[0] < a[1] and a[0] < a[1] and b[0] < b[1]
-
-
-def first_hit(answers: Sequence[Sequence[Sequence[int]]], gold: Sequence[Sequence[int]]) -> int | None:
-    """1-based rank of the first answer (a list of spans) overlapping a gold span, else None."""
-    for rank, spans in enumerate(answers, 1):
-        if any(overlaps(s, g) for s in spans for g in gold):
-            return rank
-    return None
-
-
-def summarize(ranks: Sequence[int | None], top_chars: Sequence[int], no_answer: Sequence[bool],
-              seconds: float, ks: Sequence[int] = KS, cutoff: int = TOP_K) -> dict[str, float]:
-    """Recall@k for each k, MRR@cutoff, median top-quote length, no-answer rate, questions/s."""
-    n = len(ranks)
-    out: dict[str, float] = {}
-    for k in ks:
-        out[f"R@{k}"] = sum(r is not None and r <= k for r in ranks) / n if n else 0.0
-    out["MRR"] = sum(1 / r for r in ranks if r is not None and r <= cutoff) / n if n else 0.0
-    out["chars"] = float(statistics.median(top_chars)) if top_chars else 0.0
-    out["no_answer"] = sum(no_answer) / n if n else 0.0
-    out["qps"] = n / seconds if seconds > 0 else 0.0
-    return out
-
-
-def recall_curve(ranks: Sequence[int | None], top: int = TOP_K) -> list[float]:
-    """Recall@k for k = 1 .. top."""
-    n = len(ranks) or 1
-    return [sum(r is not None and r <= k for r in ranks) / n for k in range(1, top + 1)]
 
 
 def load_questions(dataset: Path, limit: int | None = None) -> list[Question]:
@@ -294,3 +242,36 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
                     "gold": [list(g) for g in q.gold]}, ensure_ascii=False) + "\n")
         out.append(result)
     return DatasetResult(dataset.name, len(questions), len(bot.transcripts), out, notes)
+
+
+def run(datasets: Sequence[Path], modes: Sequence[str], settings: Settings, embedder: Any = None,
+        index_dir: Path | None = None, limit: int | None = None, progress: Any = None
+        ) -> list[DatasetResult]:
+    """Evaluate each dataset in every mode; each one's per-question results go to
+    ``<dataset>/.qa_bot-eval/results.jsonl``, beside the data they quote.
+
+    Raises:
+        QaBotError: an unknown mode, before anything is embedded.
+    """
+    for mode in modes:
+        mode_settings(settings, mode)  # fail before any embedding
+    results = []
+    for dataset in datasets:
+        cache = index_dir / dataset.name if index_dir and len(datasets) > 1 else index_dir
+        (dataset / WORKDIR).mkdir(parents=True, exist_ok=True)
+        with (dataset / WORKDIR / "results.jsonl").open("w", encoding="utf-8") as lines:
+            results.append(evaluate(dataset, modes, settings, embedder, cache, limit, progress, lines))
+    return results
+
+
+def commit() -> str:
+    """The commit measured, marked when the package differs from it."""
+    here = Path(__file__).parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5, cwd=here).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, timeout=5, cwd=here).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head} (with uncommitted changes to qa_bot/)" if head and dirty else head or "unknown"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, zip_longest
 from typing import Any
 
-from .parsers.base import QUESTION, SPEECH, Transcript
+from .parsers.base import Transcript, TurnKind
 from .parsers.structure import is_question
 
 COUNT = 5  # buttons in the app
@@ -80,11 +80,11 @@ def candidates(transcript: Transcript, speaker: str | None = None) -> list[str]:
 def interviewer_questions(transcript: Transcript, speaker: str | None = None) -> list[str]:
     """The questions put in the transcript that a speaker's turn replies to, as short questions:
     a long turn gives its last sentence that asks, if that is short enough to stand alone."""
-    answered = {t.reply_to for t in transcript.turns
-                if t.kind == SPEECH and t.reply_to is not None and (speaker is None or t.speaker == speaker)}
+    answered = {t.reply_to for t in transcript.turns if t.kind == TurnKind.SPEECH
+                and t.reply_to is not None and (speaker is None or t.speaker == speaker)}
     out = []
     for turn in transcript.turns:
-        if turn.index not in answered or (turn.kind != QUESTION and not is_question(turn.text)):
+        if turn.index not in answered or (turn.kind != TurnKind.QUESTION and not is_question(turn.text)):
             continue
         text = " ".join(turn.text.split())
         if len(text) > MAX_CHARS:
@@ -99,7 +99,7 @@ def distinctive_terms(transcript: Transcript, speaker: str | None = None) -> lis
     """Words of the spoken turns (``speaker``'s only, when given), most distinctive first, each
     with who says it most: a word's weight is how often it is said times its IDF over the
     transcript's turns, so a word said often in a few turns beats one said once or everywhere."""
-    turns = [t for t in transcript.turns if t.kind == SPEECH]
+    turns = [t for t in transcript.turns if t.kind == TurnKind.SPEECH]
     names = {w.lower() for t in transcript.turns if t.speaker for w in _WORD.findall(t.speaker)}
     bags = [Counter(w for w in (m.lower() for m in _WORD.findall(t.text))
                     if len(w) >= 4 and w not in _COMMON and w not in names) for t in turns]

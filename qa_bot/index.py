@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,7 +26,8 @@ from .index_store import TurnKey as TurnKey
 from .index_store import add_lexical
 from .index_store import load as load
 from .index_store import write as write
-from .parsers.base import QUESTION, Transcript
+from .manifest import IndexKey, Manifest, TranscriptEntry
+from .parsers.base import Transcript, TurnKind
 from .vectors import ChunkVectors, chunk_index
 
 # Re-exported, as ChunkVectors and chunk_index are by the line above: bench/ and tests import them
@@ -74,14 +74,17 @@ def unit_keys(transcript: Transcript) -> list[TurnKey]:
     """The interviewer's questions (for the question signal) and every chunked turn read with
     its neighbours (for the context signal); whole turns alone measured no better than their
     chunks."""
-    return [TurnKey(transcript.name, t.index, t.kind) for t in transcript.turns if t.kind == QUESTION] \
+    # A key holds the kind as the plain string its JSON record gives back (index_check compares
+    # the types of what was saved with what the transcript gives).
+    return [TurnKey(transcript.name, t.index, str(t.kind)) for t in transcript.turns
+            if t.kind == TurnKind.QUESTION] \
         + [TurnKey(transcript.name, t.index, CONTEXT) for t in transcript.turns if t.kind in QUOTABLE]
 
 
 def _turn_units(transcript: Transcript) -> list[tuple[TurnKey, str]]:
     """Each of ``unit_keys`` with the text its vector is embedded from."""
-    return [(k, transcript.question_text(k.turn) if k.kind == QUESTION else context_text(transcript, k.turn))
-            for k in unit_keys(transcript)]
+    return [(k, transcript.question_text(k.turn) if k.kind == TurnKind.QUESTION
+             else context_text(transcript, k.turn)) for k in unit_keys(transcript)]
 
 
 def parser_version() -> str:
@@ -89,12 +92,9 @@ def parser_version() -> str:
     return str(PARSER_VERSION)
 
 
-def _settings_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "parser_version": parser_version(),
-            "model": embedder.name,
-            "weights_sha256": embedder.weights_sha256,
-            "chunk_sentences": settings.chunk_sentences, "chunk_stride": settings.chunk_stride,
-            "max_chunk_chars": MAX_CHUNK_CHARS}
+def _settings_key(settings: Settings, embedder: Embedder) -> IndexKey:
+    return IndexKey(FORMAT_VERSION, parser_version(), embedder.name, embedder.weights_sha256,
+                    settings.chunk_sentences, settings.chunk_stride, MAX_CHUNK_CHARS)
 
 
 def sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: Embedder,
@@ -126,22 +126,34 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
           settings: Settings, progress: Progress | None, save: bool, locked: bool
           ) -> tuple[Index, SyncReport]:
     report = SyncReport()
-    old = load(index_dir, report.warnings) if index_dir else None
+    old = load(index_dir, report.warnings, settings.verify_index.lower() == "full") if index_dir else None
     key = _settings_key(settings, embedder)
-    if old is not None and {k: old.manifest.get(k) for k in key} != key:
+    if old is not None and old.manifest.key != key:
         log.info("index settings or model changed: re-embedding everything")
         old = None
-    old_entries = old.manifest["transcripts"] if old else {}
+    old_entries = old.manifest.transcripts if old else {}
     names = {t.name for t in transcripts}
     report.removed = sorted(set(old_entries) - names)
+
+    reusable = {t.name for t in transcripts if old is not None and (entry := old_entries.get(t.name))
+                and entry.fingerprint == t.fingerprint
+                and not index_check.doctored(old, t, unit_keys(t), report.warnings)}
+    if old is not None and len(reusable) == len(transcripts) and not report.removed \
+            and (old.lexical is not None or not (index_dir and save)) \
+            and list(_entries(transcripts, old).items()) == list(old_entries.items()):
+        # Nothing changed: the saved index is served as read (its vectors, records and BM25
+        # files), not copied row by row into a new one, which took half a restart at 1M chunks.
+        # (Saved without BM25 files, it takes the path below, which adds them.)
+        report.reused = [t.name for t in transcripts]
+        log.info("embedded 0 texts (%d transcripts reused)", len(report.reused))
+        return old, report
 
     chunk_parts: list[tuple[list[Chunk], np.ndarray | None]] = []
     turn_parts: list[tuple[list[TurnKey], np.ndarray | None]] = []
     to_embed: list[str] = []
     for t in transcripts:
         entry = old_entries.get(t.name)
-        if old is not None and entry and entry["fingerprint"] == t.fingerprint \
-                and not index_check.doctored(old, t, unit_keys(t), report.warnings):
+        if old is not None and t.name in reusable:
             (c0, c1), (u0, u1) = old.ranges(t.name)
             vectors = old.chunk_vectors.reconstruct_n(c0, c1 - c0) if c1 > c0 else None
             chunk_parts.append((old.chunks[c0:c1], vectors))
@@ -160,14 +172,14 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
     log.info("embedded %d texts (%d transcripts reused, %d added, %d changed, %d removed)",
              report.embedded, len(report.reused), len(report.added), len(report.changed),
              len(report.removed))
-    dim = embedder.dimension if to_embed or old is None else old.manifest["dimension"]
+    dim = embedder.dimension if to_embed or old is None else old.manifest.dimension
     index = _assemble(transcripts, chunk_parts, turn_parts, vectors, dim, key,
                       old.chunk_vectors if old is not None else None)
     # Save whenever the manifest would differ, even when nothing needed embedding (a transcript
     # that changed to one with no quotable text), or every restart would report it changed.
     writing = bool(index_dir and save and (report.added or report.changed or report.removed or old is None))
     same = old is not None and not writing and \
-        list(old.manifest["transcripts"].items()) == list(index.manifest["transcripts"].items())
+        list(old.manifest.transcripts.items()) == list(index.manifest.transcripts.items())
     if same and old is not None:
         index.lexical = old.lexical  # the saved BM25 indexes, memory-mapped, when it has them
     if index_dir and save and index.lexical is None:  # saved beside the vectors (below)
@@ -189,6 +201,18 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
             log.warning(message)
             report.warnings.append(message)
     return index, report
+
+
+def _entries(transcripts: Sequence[Transcript], old: Index) -> dict[str, TranscriptEntry]:
+    """The manifest entries ``_assemble`` would write were every transcript reused from ``old``
+    in this order: equal to ``old``'s own when its layout can be served as it is."""
+    entries, chunks, turns = {}, 0, 0
+    for t in transcripts:
+        (c0, c1), (u0, u1) = old.ranges(t.name)
+        entries[t.name] = TranscriptEntry(t.fingerprint, t.title, t.format,
+                                          (chunks, chunks + c1 - c0), (turns, turns + u1 - u0))
+        chunks, turns = chunks + c1 - c0, turns + u1 - u0
+    return entries
 
 
 def _lexical(index: Index, transcripts: Sequence[Transcript]) -> lexical_files.Lexical:
@@ -224,21 +248,21 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 
 
 def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: list,
-              fresh: np.ndarray, dim: int, key: dict[str, Any],
+              fresh: np.ndarray, dim: int, key: IndexKey,
               previous: ChunkVectors | None = None) -> Index:
     chunks: list[Chunk] = []
     turn_keys: list[TurnKey] = []
     chunk_vecs, turn_vecs = [], []
-    entries = {}
+    entries: dict[str, TranscriptEntry] = {}
     at = 0
     for t, (cs, cv), (tk, tv) in zip(transcripts, chunk_parts, turn_parts, strict=True):
         if cv is None and cs:
             cv, at = fresh[at:at + len(cs)], at + len(cs)
         if tv is None and tk:
             tv, at = fresh[at:at + len(tk)], at + len(tk)
-        entries[t.name] = {"fingerprint": t.fingerprint, "title": t.title, "format": t.format,
-                           "chunks": [len(chunks), len(chunks) + len(cs)],
-                           "turns": [len(turn_keys), len(turn_keys) + len(tk)]}
+        entries[t.name] = TranscriptEntry(t.fingerprint, t.title, t.format,
+                                          (len(chunks), len(chunks) + len(cs)),
+                                          (len(turn_keys), len(turn_keys) + len(tk)))
         chunks += cs
         turn_keys += tk
         if cs:
@@ -249,9 +273,8 @@ def _assemble(transcripts: Sequence[Transcript], chunk_parts: list, turn_parts: 
     def stack(parts: list[np.ndarray]) -> np.ndarray:
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
 
-    manifest = dict(key, dimension=dim, transcripts=entries, chunk_count=len(chunks))
-    return Index(manifest, chunks, chunk_index(stack(chunk_vecs), dim, previous), turn_keys,
-                 stack(turn_vecs))
+    return Index(Manifest(key, dim, entries, len(chunks)), chunks,
+                 chunk_index(stack(chunk_vecs), dim, previous), turn_keys, stack(turn_vecs))
 
 
 __all__ = ["Index", "SyncReport", "TurnKey", "embed_text", "load", "sync", "write"]

@@ -19,6 +19,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .chunking import MAX_CHUNK_CHARS, QUOTABLE, Chunk
+from .manifest import Manifest
 from .parsers.base import Transcript
 
 if TYPE_CHECKING:
@@ -44,18 +45,18 @@ class Mismatch:
         return f"{self.file} line {self.line}: {self.reason}"
 
 
-def check_ranges(manifest: dict[str, Any], chunks: Sequence[Chunk], turn_keys: Sequence[TurnKey],
+def check_ranges(manifest: Manifest, chunks: Sequence[Chunk], turn_keys: Sequence[TurnKey],
                  *dimensions: int) -> None:
     """The manifest's row ranges must tile the records in order, each holding its own transcript's
     records, and its dimension be the vectors': the checksums cover the data files, not it."""
-    if any(d != manifest["dimension"] for d in dimensions):
+    if any(d != manifest.dimension for d in dimensions):
         raise ValueError("the manifest's dimension is not the vectors'")
     at = {"chunks": 0, "turns": 0}
     records: dict[str, Sequence[Any]] = {"chunks": chunks, "turns": turn_keys}
-    for name, entry in manifest["transcripts"].items():
+    for name, entry in manifest.transcripts.items():
         for kind, rows in records.items():
-            start, end = entry[kind]
-            if not (isinstance(start, int) and isinstance(end, int) and start == at[kind] <= end <= len(rows)
+            start, end = entry.chunks if kind == "chunks" else entry.turns
+            if not (start == at[kind] <= end <= len(rows)
                     and all(r.transcript == name for r in rows[start:end])):
                 raise ValueError(f"the manifest's {kind} rows of {name} do not match the records")
             at[kind] = end
@@ -85,18 +86,18 @@ def mismatch(index: Index, transcript: Transcript, turn_keys: Sequence[TurnKey])
         turn_keys: the turn records the transcript gives now, in order.
     """
     (c0, c1), (u0, u1) = index.ranges(transcript.name)
-    files = index.manifest["files"]
+    files = index.manifest.files
     found = _chunks_mismatch(index.chunks[c0:c1], transcript)
     if found is not None:
-        return Mismatch(files["chunks_jsonl"]["name"], c0 + found[0] + 1, found[1])
+        return Mismatch(files["chunks_jsonl"].name, c0 + found[0] + 1, found[1])
     saved = index.turn_keys[u0:u1]
     for row, (key, wanted) in enumerate(zip(saved, turn_keys, strict=False)):
         # ``type`` too: True would equal the turn 1 it stands for.
         if key != wanted or type(key.turn) is not int:
-            return Mismatch(files["turns_jsonl"]["name"], u0 + row + 1,
+            return Mismatch(files["turns_jsonl"].name, u0 + row + 1,
                             f"{_shown(key.__dict__)} is not {_shown(wanted.__dict__)}")
     if len(saved) != len(turn_keys):
-        return Mismatch(files["turns_jsonl"]["name"], u0 + min(len(saved), len(turn_keys)) + 1,
+        return Mismatch(files["turns_jsonl"].name, u0 + min(len(saved), len(turn_keys)) + 1,
                         f"{len(saved)} turn records where the transcript gives {len(turn_keys)}")
     return None
 
@@ -153,7 +154,7 @@ def _record_mismatch(chunk: Chunk, transcript: Transcript, questions: dict[int, 
         reply = turn.reply_to
         questions[chunk.turn] = transcript.question_text(reply) if reply is not None else None
     # In the order of FIELDS.
-    expected = (transcript.name, turn.speaker, turn.kind, turn.reply_to, questions[chunk.turn],
+    expected = (transcript.name, turn.speaker, str(turn.kind), turn.reply_to, questions[chunk.turn],
                 transcript.line_of(start), turn.start_time, turn.end_time)
     saved = _saved(chunk)
     if saved == expected and list(map(type, saved)) == list(map(type, expected)):

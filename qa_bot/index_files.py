@@ -8,8 +8,8 @@ than the whole restart may. Any ordinary change to a file (a write, a truncation
 did not keep the times, an edit) changes its time or size, and then the full SHA-256 decides:
 a file that still matches is used (a copied folder), one that does not is damaged. What the
 time cannot see is a disk flipping bits under an unchanged inode; ``QA_BOT_VERIFY_INDEX=full``
-hashes every file at every load for those who want that too (README, "What the index's
-checksums protect").
+(``Settings.verify_index``, passed down as ``full``) hashes every file at every load for those
+who want that too (README, "What the index's checksums protect").
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-VERIFY_ENV = "QA_BOT_VERIFY_INDEX"  # "full": hash every file at every load
+from .manifest import FileEntry
 
 
 def sha256(path: Path) -> str:
@@ -44,12 +43,11 @@ def atomic_write(path: Path, write_body: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def entry(path: Path, digest: str | None = None) -> dict[str, Any]:
+def entry(path: Path, digest: str | None = None) -> FileEntry:
     """The manifest's entry for a file just written: its name, SHA-256 (``digest`` when it was
     just checked), size and time."""
     stat = path.stat()
-    return {"name": path.name, "sha256": digest or sha256(path), "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns}
+    return FileEntry(path.name, digest or sha256(path), stat.st_size, stat.st_mtime_ns)
 
 
 def safe_name(name: object) -> str:
@@ -59,20 +57,20 @@ def safe_name(name: object) -> str:
     return name
 
 
-def check(index_dir: Path, item: dict[str, Any]) -> Path:
-    """The file of a manifest entry, if it is the file that was written.
+def check(index_dir: Path, item: FileEntry, full: bool = False) -> Path:
+    """The file of a manifest entry, if it is the file that was written (``full``: hashed even
+    when its size and time are those it was written with).
 
     Raises:
         ValueError: it does not match its checksum (or its name leaves the folder).
         OSError: it cannot be read.
     """
-    path = index_dir / safe_name(item["name"])
+    path = index_dir / safe_name(item.name)
     stat = path.stat()
-    unchanged = item.get("size") == stat.st_size and item.get("mtime_ns") == stat.st_mtime_ns
-    if (not unchanged or os.environ.get(VERIFY_ENV, "").lower() == "full") \
-            and sha256(path) != item["sha256"]:
+    unchanged = item.size == stat.st_size and item.mtime_ns == stat.st_mtime_ns
+    if (not unchanged or full) and sha256(path) != item.sha256:
         raise ValueError(f"{path.name} does not match its checksum")
     return path
 
 
-__all__ = ["VERIFY_ENV", "atomic_write", "check", "entry", "safe_name", "sha256"]
+__all__ = ["atomic_write", "check", "entry", "safe_name", "sha256"]

@@ -4,6 +4,7 @@ Layout of an index folder (never pickle)::
 
     manifest.json          model, weights hash, dimension, chunk settings, per-transcript
                            fingerprints and row ranges, and the SHA-256 of every data file
+                           (read and written as the typed values of manifest.py)
     chunks-<gen>.faiss     one vector per quotable chunk
     chunks-<gen>.jsonl     one chunk record per line, in the same order
     turns-<gen>.faiss      one vector per interviewer's question
@@ -32,7 +33,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ import numpy as np
 from . import index_check, index_files, lexical_files
 from .chunking import Chunk
 from .index_files import atomic_write as _atomic_write
+from .manifest import Manifest
 from .vectors import ChunkVectors, flat_index, read_faiss, write_faiss
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class TurnKey:
 class Index:
     """An index in memory: chunks and turns with their vectors, and where it is saved."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     chunks: list[Chunk]
     chunk_vectors: Any  # ChunkVectors (the face of a faiss.Index)
     turn_keys: list[TurnKey]
@@ -69,9 +71,8 @@ class Index:
     lexical: lexical_files.Lexical | None = None  # the chunks' BM25 indexes, when at hand
 
     def ranges(self, name: str) -> tuple[tuple[int, int], tuple[int, int]]:
-        entry = self.manifest["transcripts"][name]
-        (c0, c1), (u0, u1) = entry["chunks"], entry["turns"]
-        return (c0, c1), (u0, u1)
+        entry = self.manifest.transcripts[name]
+        return entry.chunks, entry.turns
 
 
 def _records(path: Path) -> list[str]:
@@ -83,7 +84,26 @@ def _records(path: Path) -> list[str]:
     return lines
 
 
-def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
+def _parsed(path: Path) -> list[Any]:
+    """The JSON value of each record of ``path``: parsed as one JSON array (a single call to the
+    decoder, half the time of a call a line at a million records), or line by line to name the
+    line when that fails or a line holds more than one value."""
+    lines = _records(path)
+    try:
+        values = json.loads("[" + ",".join(lines) + "]")
+        if len(values) == len(lines):
+            return values
+    except ValueError:
+        pass
+    for number, line in enumerate(lines, 1):
+        try:
+            json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path.name} line {number} is not a JSON record ({exc})") from None
+    raise ValueError(f"{path.name} has a line that is more than one JSON record")
+
+
+def load(index_dir: Path, problems: list[str] | None = None, full_check: bool = False) -> Index | None:
     """Read a saved index, or None (with a warning) when it is missing, partial or altered.
 
     Reading takes no lock (a read-only folder must still serve): a writer that switches the
@@ -93,6 +113,8 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
     Args:
         index_dir: the index folder.
         problems: when given, why a saved index was unusable is appended to it.
+        full_check: hash every data file, not only those whose size or time changed
+            (``Settings.verify_index``, index_files.py).
     """
     path = Path(index_dir) / MANIFEST
     if not path.exists():
@@ -101,8 +123,8 @@ def load(index_dir: Path, problems: list[str] | None = None) -> Index | None:
         text = None
         try:
             text = path.read_bytes()
-            index = _read(Path(index_dir), json.loads(text.decode("utf-8")))
-            index.lexical = _read_lexical(Path(index_dir), index, problems)
+            index = _read(Path(index_dir), Manifest.from_dict(json.loads(text.decode("utf-8"))), full_check)
+            index.lexical = _read_lexical(Path(index_dir), index, problems, full_check)
             return index
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
             if tries_left and text is not None and _changed(path, text):
@@ -122,32 +144,31 @@ def _changed(path: Path, text: bytes) -> bool:
         return False
 
 
-def _read(index_dir: Path, manifest: dict[str, Any]) -> Index:
-    files = manifest["files"]
+def _read(index_dir: Path, manifest: Manifest, full_check: bool) -> Index:
+    files = manifest.files
     for entry in files.values():
-        index_files.check(index_dir, entry)
-    chunks = [Chunk.from_dict(json.loads(line)) for line in
-              _records(index_dir / files["chunks_jsonl"]["name"])]
-    turn_keys = [TurnKey(**json.loads(line)) for line in _records(index_dir / files["turns_jsonl"]["name"])]
-    chunk_vectors = ChunkVectors(read_faiss(index_dir / files["chunks_faiss"]["name"]))
-    turn_index = read_faiss(index_dir / files["turns_faiss"]["name"])
+        index_files.check(index_dir, entry, full_check)
+    chunks = [Chunk.from_dict(r) for r in _parsed(index_dir / files["chunks_jsonl"].name)]
+    turn_keys = [TurnKey(**r) for r in _parsed(index_dir / files["turns_jsonl"].name)]
+    chunk_vectors = ChunkVectors(read_faiss(index_dir / files["chunks_faiss"].name))
+    turn_index = read_faiss(index_dir / files["turns_faiss"].name)
     turn_vectors = turn_index.reconstruct_n(0, turn_index.ntotal) if turn_index.ntotal else \
-        np.zeros((0, manifest["dimension"]), dtype=np.float32)
+        np.zeros((0, manifest.dimension), dtype=np.float32)
     if chunk_vectors.ntotal != len(chunks) or len(turn_vectors) != len(turn_keys):
         raise ValueError("vector and record counts differ")
     index_check.check_ranges(manifest, chunks, turn_keys, chunk_vectors.d, turn_index.d)
     return Index(manifest, chunks, chunk_vectors, turn_keys, np.asarray(turn_vectors, np.float32))
 
 
-def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None
+def _read_lexical(index_dir: Path, index: Index, problems: list[str] | None, full_check: bool
                   ) -> lexical_files.Lexical | None:
     """The saved BM25 indexes, memory-mapped; None when the index has none (written before they
     were saved) or they are damaged: then they are rebuilt from the chunks, with a warning."""
-    entry = index.manifest.get("lexical")
+    entry = index.manifest.lexical
     if entry is None:
         return None
     try:
-        return lexical_files.load(index_dir, entry, len(index.chunks))
+        return lexical_files.load(index_dir, entry, len(index.chunks), full_check)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         message = f"the saved BM25 index in {index_dir} is unusable ({exc}); rebuilt it from the chunks"
         log.warning(message)
@@ -169,7 +190,7 @@ def write(index: Index, index_dir: Path, sweep: bool = False) -> None:
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = _named_files(index_dir)
     gen = uuid.uuid4().hex[:12]
-    turn_index = flat_index(index.turn_vectors, index.manifest["dimension"])
+    turn_index = flat_index(index.turn_vectors, index.manifest.dimension)
     chunk_faiss = getattr(index.chunk_vectors, "index", index.chunk_vectors)
     bodies: dict[str, tuple[str, Callable[[Path], object]]] = {
         "chunks_jsonl": (f"chunks-{gen}.jsonl", lambda p: p.write_text(
@@ -184,34 +205,34 @@ def write(index: Index, index_dir: Path, sweep: bool = False) -> None:
     for role, (name, body) in bodies.items():
         _atomic_write(index_dir / name, body)
         files[role] = index_files.entry(index_dir / name)
-    manifest = {k: v for k, v in index.manifest.items() if k != "lexical"}
-    manifest["files"] = files
-    _switch(index, index_dir, manifest, gen, sweep, previous)
+    _switch(index, index_dir, replace(index.manifest, files=files), gen, sweep, previous)
 
 
 def add_lexical(index: Index, index_dir: Path, sweep: bool = False) -> None:
     """Save ``index.lexical`` beside the vectors of the generation ``index`` was read from (an
     index written before the BM25 indexes were saved, or whose BM25 files were damaged), and
     switch ``manifest.json`` to list them: only the BM25 files are written."""
-    manifest = dict(index.manifest)
     # Entries written before files were checked by their time: their SHA-256 was checked when
     # ``index`` was read, so their time now is that of the file checked (not hashed again).
-    manifest["files"] = {role: entry if "mtime_ns" in entry else index_files.entry(
-        index_dir / index_files.safe_name(entry["name"]), entry["sha256"])
-        for role, entry in manifest["files"].items()}
-    _switch(index, index_dir, manifest, uuid.uuid4().hex[:12], sweep, _named_files(index_dir))
+    files = {role: entry if entry.mtime_ns is not None else index_files.entry(
+        index_dir / index_files.safe_name(entry.name), entry.sha256)
+        for role, entry in index.manifest.files.items()}
+    _switch(index, index_dir, replace(index.manifest, files=files), uuid.uuid4().hex[:12], sweep,
+            _named_files(index_dir))
 
 
-def _switch(index: Index, index_dir: Path, manifest: dict[str, Any], gen: str, sweep: bool,
+def _switch(index: Index, index_dir: Path, manifest: Manifest, gen: str, sweep: bool,
             previous: set[str]) -> None:
-    """Write the BM25 files (when ``index`` has them) as generation ``gen``, then ``manifest``."""
-    manifest.pop("lexical", None)
+    """Write the BM25 files (when ``index`` has them) as generation ``gen``, then ``manifest``
+    with them (and without the BM25 files it named before)."""
+    lexical = None
     if index.lexical is not None:
-        manifest["lexical"] = lexical_files.save(index.lexical, index_dir, gen)
+        lexical = lexical_files.save(index.lexical, index_dir, gen)
         # Served from the files from now on, as after a restart: what was built is let go of.
         with contextlib.suppress(ValueError, KeyError, TypeError, IndexError):
-            index.lexical = lexical_files.load(index_dir, manifest["lexical"], len(index.chunks))
-    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+            index.lexical = lexical_files.load(index_dir, lexical, len(index.chunks))
+    manifest = replace(manifest, lexical=lexical)
+    text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False)
     _atomic_write(index_dir / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
     _fsync_dir(index_dir)
     index.manifest = manifest
@@ -220,17 +241,18 @@ def _switch(index: Index, index_dir: Path, manifest: dict[str, Any], gen: str, s
 
 
 def _named_files(index_dir: Path) -> set[str]:
-    """The data files the saved manifest names (none when there is none, or it is unreadable)."""
+    """The data files the saved manifest names (none when there is none, or it is unreadable:
+    then no reader can be using them either)."""
     try:
-        return _names(json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return _names(Manifest.from_dict(json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))))
+    except (OSError, ValueError):
         return set()
 
 
-def _names(manifest: dict[str, Any]) -> set[str]:
-    names = {str(entry["name"]) for entry in manifest["files"].values()}
+def _names(manifest: Manifest) -> set[str]:
+    names = {entry.name for entry in manifest.files.values()}
     try:
-        return names | lexical_files.names(manifest["lexical"]) if "lexical" in manifest else names
+        return names | lexical_files.names(manifest.lexical) if manifest.lexical is not None else names
     except (KeyError, TypeError, AttributeError):
         return names
 

@@ -22,6 +22,7 @@ import numpy as np
 from . import index_files
 from .chunking import Chunk, embed_text
 from .lexical import ARRAYS, GroupedBM25
+from .manifest import FileEntry
 
 FORMAT = 1
 MMAP_BYTES = 1 << 16  # smaller arrays are read into memory: a map costs more than it saves
@@ -85,10 +86,10 @@ def save(lexical: Lexical, index_dir: Path, gen: str) -> dict[str, Any]:
         for role, array in arrays.items():
             path = index_dir / f"bm25-{field}-{gen}-{role}.npy"
             index_files.atomic_write(path, _save_array(array))
-            files[role] = index_files.entry(path)
+            files[role] = index_files.entry(path).to_dict()
         vocab = index_dir / f"bm25-{field}-{gen}-vocab.json"
         index_files.atomic_write(vocab, _save_json(meta.pop("stem_to_sid")))
-        files["vocab"] = index_files.entry(vocab)
+        files["vocab"] = index_files.entry(vocab).to_dict()
         out[field] = dict(meta, files=files)
     return out
 
@@ -98,8 +99,8 @@ def names(entry: Mapping[str, Any]) -> set[str]:
     return {str(f["name"]) for field in ("chunk", "context") for f in entry[field]["files"].values()}
 
 
-def _load_array(index_dir: Path, item: dict[str, Any]) -> np.ndarray:
-    path = index_files.check(index_dir, item)
+def _load_array(index_dir: Path, item: object, full: bool) -> np.ndarray:
+    path = index_files.check(index_dir, FileEntry.from_dict(item), full)
     if path.stat().st_size > MMAP_BYTES:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     else:
@@ -109,8 +110,9 @@ def _load_array(index_dir: Path, item: dict[str, Any]) -> np.ndarray:
     return array
 
 
-def load(index_dir: Path, entry: Mapping[str, Any], chunks: int) -> Lexical:
-    """The saved BM25 indexes of an index of ``chunks`` chunks, memory-mapped.
+def load(index_dir: Path, entry: Mapping[str, Any], chunks: int, full: bool = False) -> Lexical:
+    """The saved BM25 indexes of an index of ``chunks`` chunks, memory-mapped (``full``: every
+    file hashed, see ``index_files.check``).
 
     Raises:
         ValueError, OSError, KeyError, TypeError: a file is missing, damaged or foreign.
@@ -122,11 +124,11 @@ def load(index_dir: Path, entry: Mapping[str, Any], chunks: int) -> Lexical:
     for field in ("chunk", "context"):
         spec = entry[field]
         files = spec["files"]
-        arrays = {role: _load_array(index_dir, files[role]) for role in ARRAYS}
-        vocab = index_files.check(index_dir, files["vocab"]).read_text(encoding="utf-8")
+        arrays = {role: _load_array(index_dir, files[role], full) for role in ARRAYS}
+        vocab = index_files.check(index_dir, FileEntry.from_dict(files["vocab"]), full).read_text("utf-8")
         bm25 = GroupedBM25.from_arrays(arrays, dict(spec, stem_to_sid=json.loads(vocab)))
         if field == "context":
-            doc_of = _load_array(index_dir, files["doc_of"])
+            doc_of = _load_array(index_dir, files["doc_of"], full)
             if len(doc_of) != chunks or (chunks and not 0 <= int(doc_of.min()) <= int(doc_of.max())
                                          < bm25.size):
                 raise ValueError("the BM25 context documents do not fit the chunks")

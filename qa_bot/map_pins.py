@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .answers import Answer
-from .parsers.base import QUESTION, Turn
+from .parsers.base import Turn, TurnKind
 
 JS = """
 const open = (pin) => {
@@ -64,7 +64,7 @@ def seg_kinds(turns: Sequence[Turn]) -> list[str]:
     another speaker's turn replies to) as a question, from the structure rather than a label, so
     that a `Name: text` talk whose host is not found still shows what was asked."""
     asked = {t.reply_to for t in turns if t.reply_to is not None}
-    return [QUESTION if t.kind == QUESTION or t.index in asked else t.kind for t in turns]
+    return [TurnKind.QUESTION if t.kind == TurnKind.QUESTION or t.index in asked else t.kind for t in turns]
 
 
 def legend_html(drawn: str) -> str:

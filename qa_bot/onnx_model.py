@@ -1,7 +1,7 @@
 """The model as an ONNX graph: exported once, checked against torch, run by ONNX Runtime.
 
 The export (torch's ONNX exporter, from the local safetensors, after the pinned SHA-256 check)
-happens once per weights into the cache folder (``QA_BOT_CACHE``, default
+happens once per weights into the cache folder (``Settings.cache``, ``QA_BOT_CACHE``; default
 ``~/.cache/qa_bot``) and is checked against torch on probe sentences; ``embedding.py`` decides
 when to use it and falls back to torch on any failure. At run time ONNX needs neither torch nor
 sentence-transformers: only onnxruntime and tokenizers.
@@ -32,10 +32,11 @@ PROBES = ("Does Ivanov regret the fall of the USSR?", "hi",
           "The committee discussed the budget, the schedule and the new recording equipment " * 3)
 
 
-def cache_root() -> Path:
-    """Where exported models are kept: ``QA_BOT_CACHE``, else ``$XDG_CACHE_HOME/qa_bot``."""
-    if os.environ.get("QA_BOT_CACHE"):
-        return Path(os.environ["QA_BOT_CACHE"]).expanduser()
+def cache_root(cache: Path | None = None) -> Path:
+    """Where exported models are kept: ``cache`` (``QA_BOT_CACHE``, read into Settings), else
+    the platform's user cache, ``$XDG_CACHE_HOME/qa_bot``."""
+    if cache is not None:
+        return Path(cache).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "qa_bot"
 
@@ -69,21 +70,21 @@ def export_key(model_dir: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def onnx_file(model_dir: Path, int8: bool) -> Path:
-    return cache_root() / "onnx" / export_key(model_dir) / ("model-int8.onnx" if int8 else "model.onnx")
+def onnx_file(model_dir: Path, int8: bool, cache: Path | None = None) -> Path:
+    return cache_root(cache) / "onnx" / export_key(model_dir) / ("model-int8.onnx" if int8 else "model.onnx")
 
 
-def export_onnx(model_dir: Path, int8: bool) -> Path:
+def export_onnx(model_dir: Path, int8: bool, cache: Path | None = None) -> Path:
     """Export (once) the model to ONNX with its pooling and normalisation, check it against
     torch on probe sentences, quantise it when asked, and return the cached file.
 
     Raises:
         ModelError: the export or its check failed.
     """
-    target = onnx_file(model_dir, int8)
+    target = onnx_file(model_dir, int8, cache)
     if target.is_file():
         return target
-    fp32 = onnx_file(model_dir, False)
+    fp32 = onnx_file(model_dir, False, cache)
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".tmp-{uuid.uuid4().hex[:8]}"

@@ -1,17 +1,16 @@
-"""``qa-bot eval``'s report: runs the datasets (``evaluation.evaluate``), prints markdown tables,
-writes the report and a recall@k plot (matplotlib, Agg backend)."""
+"""``qa-bot eval``'s report: the results ``evaluation.run`` measured, rendered as markdown tables,
+the report and a recall@k plot (matplotlib, Agg backend). Nothing here measures or runs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING
+
+from .metrics import TOP_K, DatasetResult, recall_curve
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .evaluation import DatasetResult
 
 COLUMNS = [("R@1", "R@1", "{:.3f}"), ("R@1 quote only", "R@1 quote", "{:.3f}"),
            ("R@3", "R@3", "{:.3f}"), ("R@5", "R@5", "{:.3f}"),
@@ -39,19 +38,6 @@ def tables(results: Sequence[DatasetResult]) -> str:
     return "\n".join(parts)
 
 
-def _commit() -> str:
-    """The commit measured, marked when the package differs from it."""
-    here = Path(__file__).parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=5, cwd=here).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], capture_output=True,
-                               text=True, timeout=5, cwd=here).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head} (with uncommitted changes to qa_bot/)" if head and dirty else head or "unknown"
-
-
 def _describe(spec: dict) -> str:
     parts = [f"only the {spec['only']} signal"] if "only" in spec else []
     parts += [f"the {spec['without']} signal off"] if "without" in spec else []
@@ -67,15 +53,16 @@ BASELINES = """\
 - The issue's targets: FriendsQA R@1 0.60, R@5 0.90; QMSum R@1 0.55, R@5 0.85; interview 26 of 28."""
 
 
-def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: str) -> str:
-    """The whole report: how it was measured, a table per dataset, the plot."""
+def markdown(results: Sequence[DatasetResult], settings: Settings, plot_name: str, commit: str) -> str:
+    """The whole report: how it was measured (at ``commit``, ``evaluation.commit``), a table per
+    dataset, the plot."""
     from .evaluation import MODES, signals
 
     weights = ", ".join(f"{s}={getattr(settings, f'weight_{s}'):g}" for s in signals())
     modes = "\n".join(f"- `{name}`: {_describe(spec)}" for name, spec in MODES.items())
     return f"""# Retrieval evaluation
 
-Made by `qa-bot eval` (`make eval-public`) at commit {_commit()}, model `{settings.model}`,
+Made by `qa-bot eval` (`make eval-public`) at commit {commit}, model `{settings.model}`,
 ranker `{settings.ranker or "trained (qa_bot/models/ranker.json)"}`, weight multipliers {weights},
 no_answer_threshold={settings.no_answer_threshold:g}.
 
@@ -113,8 +100,6 @@ def plot(results: Sequence[DatasetResult], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .evaluation import TOP_K, recall_curve
-
     fig, axes = plt.subplots(1, max(len(results), 1), figsize=(6 * max(len(results), 1), 4.5),
                              squeeze=False)
     ks = list(range(1, TOP_K + 1))
@@ -134,62 +119,21 @@ def plot(results: Sequence[DatasetResult], path: Path) -> None:
     plt.close(fig)
 
 
-def progress_bar() -> Any:
-    from tqdm import tqdm
+def write(results: Sequence[DatasetResult], settings: Settings, out: Path, commit: str
+          ) -> tuple[Path, Path]:
+    """Write the report and its recall@k plot.
 
-    bars: dict[str, Any] = {}
+    Args:
+        out: the report's file, or a folder for ``EVAL.md`` in it; the plot goes beside it, as
+            ``<report name>_recall.png``.
+        commit: the commit measured (``evaluation.commit``).
 
-    def progress(done: int, total: int, desc: str) -> None:
-        if "bar" not in bars:
-            bars["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
-        bar = bars["bar"]
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bars.pop("bar").close()
-
-    return progress
-
-
-def run(datasets: Sequence[Path], out: Path | None, modes: Sequence[str], settings: Settings,
-        embedder: Any = None, index_dir: Path | None = None, limit: int | None = None,
-        progress: Any = None, stdout: TextIO | None = None) -> list[DatasetResult]:
-    """Evaluate each dataset, print the table, write the report, the plot and the per-question
-    results (``<dataset>/.qa_bot-eval/results.jsonl``, beside the data they quote)."""
-    from .evaluation import WORKDIR, evaluate, mode_settings
-
-    for mode in modes:
-        mode_settings(settings, mode)  # fail before any embedding
-    results = []
-    for dataset in datasets:
-        cache = index_dir / dataset.name if index_dir and len(datasets) > 1 else index_dir
-        (dataset / WORKDIR).mkdir(parents=True, exist_ok=True)
-        with (dataset / WORKDIR / "results.jsonl").open("w", encoding="utf-8") as lines:
-            results.append(evaluate(dataset, modes, settings, embedder, cache, limit, progress,
-                                    lines))
-    md_path = out if out is not None else datasets[0] / WORKDIR / "EVAL.md"
-    if md_path.suffix.lower() != ".md":
-        md_path = md_path / "EVAL.md"
+    Returns:
+        The report's path and the plot's.
+    """
+    md_path = out if out.suffix.lower() == ".md" else out / "EVAL.md"
     png_path = md_path.with_name(f"{md_path.stem.lower()}_recall.png")
     md_path.parent.mkdir(parents=True, exist_ok=True)
     plot(results, png_path)
-    md_path.write_text(markdown(results, settings, png_path.name), encoding="utf-8")
-    if stdout is not None:
-        stdout.write(tables(results) + "\n")
-        for dataset in datasets:
-            stdout.write(f"per-question results: {dataset / WORKDIR / 'results.jsonl'}\n")
-        stdout.write(f"report: {md_path}\nplot: {png_path}\n")
-    return results
-
-
-def main(args: Any, stdout: TextIO) -> int:
-    """Entry point of ``qa-bot eval``: ``args.dataset`` is one folder or a list of them."""
-    from .config import Settings
-    from .evaluation import MODES
-
-    datasets = args.dataset if isinstance(args.dataset, list) else [args.dataset]
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else list(MODES)
-    settings = Settings.from_env(model=getattr(args, "model", None))
-    run([Path(d) for d in datasets], args.out, modes, settings, None,
-        getattr(args, "index_dir", None), args.limit, progress_bar(), stdout)
-    return 0
+    md_path.write_text(markdown(results, settings, png_path.name, commit), encoding="utf-8")
+    return md_path, png_path

@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import ranker as ranker_mod
+from .chunk_links import chunk_links
 from .config import Settings
-from .index import CONTEXT, Index
-from .parsers.base import NARRATION, QUESTION
+from .index import Index
+from .parsers.base import TurnKind
 from .ranker import FEATURES, Ranker
 from .stores.base import Scope, Store, chunk_id
 from .stores.faiss_store import FaissStore
@@ -90,22 +91,6 @@ def semantic_search_scores(scores: np.ndarray, top_k: int) -> list[tuple[int, fl
     return [(r, float(scores[r])) for r in order]
 
 
-def semantic_search(query: np.ndarray, vectors: np.ndarray, top_k: int = 10) -> list[tuple[int, float]]:
-    """Exact inner-product search of one unit query over unit row vectors.
-
-    Args:
-        query: shape (dim,), unit length.
-        vectors: shape (n, dim), unit rows.
-        top_k: how many to return.
-
-    Returns:
-        (row, score) pairs sorted by falling score, ties by row.
-    """
-    if len(vectors) == 0:
-        return []
-    return semantic_search_scores(vectors @ query, top_k)
-
-
 class Retriever:
     """Scores an index's chunks against questions.
 
@@ -121,58 +106,41 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings,
                  transcripts: Mapping[str, Transcript] | None = None, store: Store | None = None) -> None:
         self.index = index
-        self.store: Store = store or FaissStore.from_index(index, transcripts)
+        own = FaissStore.from_index(index, transcripts) if store is None else None
+        self.store: Store = store or own  # type: ignore[assignment]
         self.transcripts = transcripts or {}
         self.settings = settings
         self.ranker = self._ranker(settings)
         chunks = index.chunks
-        # Stable ids (the store's) of the rows the arrays below are indexed by.
-        self.ids = [chunk_id(name, r - lo) for name, e in index.manifest["transcripts"].items()
-                    for lo, hi in [e["chunks"]] for r in range(lo, hi)]
-        self.row_of = {cid: r for r, cid in enumerate(self.ids)}
-        key_row = {(k.transcript, k.turn, k.kind == CONTEXT): i for i, k in enumerate(index.turn_keys)}
-        is_question = np.array([k.kind == QUESTION for k in index.turn_keys], dtype=bool)
-        self.question_rows = np.flatnonzero(is_question)
-        self.question_vectors = index.turn_vectors[is_question]
-        question_pos = {int(r): i for i, r in enumerate(self.question_rows)}
-
-        def row(c_transcript: str, turn: int | None, context: bool) -> int:
-            return key_row.get((c_transcript, turn, context), -1) if turn is not None else -1
-
-        self.question_of = np.array([question_pos.get(row(c.transcript, c.reply_turn, False), -1)
-                                     for c in chunks], dtype=np.int64)
-        self.context_of = np.array([[row(c.transcript, c.turn + d, True) for d in (0, -1, 1)]
-                                    for c in chunks], dtype=np.int64).reshape(len(chunks), 3)
+        # Stable ids (the store's) of the rows the arrays below are indexed by: the embedded
+        # store over this index has them in the same order (shared: a million of each at scale).
+        if own is not None:
+            self.ids, self.row_of = own.ids, own.row_of
+        else:
+            self.ids = [chunk_id(name, r - lo) for name, e in index.manifest.transcripts.items()
+                        for lo, hi in [e.chunks] for r in range(lo, hi)]
+            self.row_of = {cid: r for r, cid in enumerate(self.ids)}
+        links = chunk_links(index, self.transcripts)
+        self.question_rows = links.question_rows
+        self.question_vectors = index.turn_vectors[links.question_rows]
+        self.question_of = links.question_of
+        self.context_of = links.context_of
         self.answers_to: dict[int, list[int]] = defaultdict(list)
         for r, q in enumerate(self.question_of.tolist()):
             if q >= 0:
                 self.answers_to[q].append(r)
         # Speakers once, case-folded, so that a speaker scope costs one comparison per question.
-        self.speakers = np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
-        self.brief = brevity(np.array([self._turn_chars(c) for c in chunks], dtype=np.int64))
-        self.narration = np.array([c.kind == NARRATION for c in chunks], dtype=np.float64)
-        self.asking = np.array([c.kind == QUESTION for c in chunks], dtype=bool)
-        self.asks = np.array([self._answered(c.transcript, c.turn) for c in chunks], dtype=np.float64)
+        self.speakers = own.speakers if own is not None else \
+            np.array([(c.speaker or "").casefold() for c in chunks], dtype=object)
+        self.brief = brevity(links.turn_chars)
+        self.narration = np.array([c.kind == TurnKind.NARRATION for c in chunks], dtype=np.float64)
+        self.asking = np.array([c.kind == TurnKind.QUESTION for c in chunks], dtype=bool)
+        self.asks = links.answered.astype(np.float64)
 
     @staticmethod
     def _ranker(settings: Settings) -> Ranker:
         base = ranker_mod.load(settings.ranker or None)
         return base.scaled({s: getattr(settings, f"weight_{s}") for s in SIGNALS})
-
-    def _turn_chars(self, chunk: object) -> int:
-        """Length of the chunk's whole turn (of the chunk itself when the transcript is unknown)."""
-        transcript = self.transcripts.get(chunk.transcript)  # type: ignore[attr-defined]
-        turn = chunk.turn  # type: ignore[attr-defined]
-        if transcript is None or not 0 <= turn < len(transcript.turns):
-            return len(chunk.text)  # type: ignore[attr-defined]
-        return len(transcript.turns[turn].text)
-
-    def _answered(self, name: str, turn: int) -> bool:
-        """Whether the turn is a question the next turn replies to."""
-        transcript = self.transcripts.get(name)
-        if transcript is None or not 0 <= turn < len(transcript.turns) - 1:
-            return False
-        return transcript.turns[turn + 1].reply_to == turn
 
     def with_settings(self, settings: Settings) -> Retriever:
         """This retriever with another ranker or weights, sharing its arrays and BM25 indexes
@@ -196,10 +164,10 @@ class Retriever:
             return None
         mask = np.ones(len(self.index.chunks), dtype=bool) if asking else ~self.asking
         if transcript is not None:
-            entry = self.index.manifest["transcripts"].get(transcript)
+            entry = self.index.manifest.transcripts.get(transcript)
             keep = np.zeros_like(mask)
             if entry:
-                lo, hi = entry["chunks"]
+                lo, hi = entry.chunks
                 keep[lo:hi] = True
             mask &= keep
         if speaker is not None:

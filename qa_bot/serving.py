@@ -1,7 +1,8 @@
 """Serving the page: its command line, its launch with this app's look and limits, its errors.
 
-``app.py``'s ``main`` is these three steps: ``parse_args``, ``settings_of`` (a bad setting is one
-line on stderr and exit status 2, as the CLI), ``serve``.
+``app.py``'s ``main`` is these steps: ``environment`` (every ``QA_BOT_*`` variable, read once),
+``parse_args`` (whose defaults they are), ``settings_of`` (a bad setting is one line on stderr
+and exit status 2, as the CLI), ``serve``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -21,21 +21,18 @@ import gradio as gr
 from . import links, ui
 from . import page_state as state
 from . import startup as first_run
-from .access import auth_from_env, exposure_warnings
-from .config import Settings
+from .access import exposure_warnings, login
+from .config import CONCURRENCY, DEFAULT_HOST, DEFAULT_PORT, Settings
 from .errors import QaBotError
 from .media_route import media_lifespan
 
 log = logging.getLogger("qa_bot.app")
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7860
-# Questions answered at once. 2 is the cores of the machine it was measured on; 1 to 8 served 32
-# clients equally well there (bench/RESULTS.md, "Load"), the queue and HTTP costing more than the
-# question. At most QUEUE_SIZE events wait; past that a caller is told "queue is full" at once
-# instead of waiting without end.
-CONCURRENCY = 2
+# Questions answered at once: CONCURRENCY (config.py). At most QUEUE_SIZE events wait; past that
+# a caller is told "queue is full" at once instead of waiting without end.
 QUEUE_SIZE = 64
+__all__ = ["CONCURRENCY", "DEFAULT_HOST", "DEFAULT_PORT", "QUEUE_SIZE", "check_port", "environment",
+           "fail", "parse_args", "serve", "settings_of"]
 
 
 def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False,
@@ -70,18 +67,31 @@ def serve(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, sh
     return launched
 
 
-def parse_args(argv: Sequence[str] | None = None, description: str = "") -> argparse.Namespace:
-    holder = state.holder()
+def environment() -> Settings:
+    """Every ``QA_BOT_*`` variable, read once; ``fail`` on one that is not of its type. Whether
+    the values make sense is checked with the flags (``settings_of``), which may override them."""
+    try:
+        return Settings.read_env()
+    except QaBotError as exc:
+        fail(str(exc))
+
+
+def parse_args(argv: Sequence[str] | None = None, description: str = "",
+               env: Settings | None = None) -> argparse.Namespace:
+    """The app's flags; their defaults are ``env``'s (default: ``environment()``)."""
+    env = env or environment()
     parser = argparse.ArgumentParser(prog="app.py", description=description)
-    parser.add_argument("--host", default=os.environ.get("QA_BOT_HOST", DEFAULT_HOST),
+    parser.add_argument("--host", default=env.host,
                         help="address to serve on (env QA_BOT_HOST; default 127.0.0.1)")
     # a string default goes through type=int too: a bad QA_BOT_PORT is reported like a bad --port
-    parser.add_argument("--port", type=int, default=os.environ.get("QA_BOT_PORT", str(DEFAULT_PORT)),
+    parser.add_argument("--port", type=int, default=env.port,
                         help="port to serve on (env QA_BOT_PORT; default 7860)")
-    parser.add_argument("--corpus", type=Path, default=holder.corpus,
-                        help="folder of transcripts (default: corpus/)")
-    parser.add_argument("--index", type=Path, default=holder.index_dir, dest="index_dir",
-                        help="where the corpus's index is saved (default corpus: embeddings/)")
+    parser.add_argument("--corpus", type=Path, default=Path(env.corpus),
+                        help="folder of transcripts (env QA_BOT_CORPUS; default: corpus/)")
+    parser.add_argument("--index", type=Path, default=Path(env.index) if env.index else None,
+                        dest="index_dir",
+                        help="where the corpus's index is saved (env QA_BOT_INDEX; default corpus: "
+                             "embeddings/)")
     parser.add_argument("--uploads", type=Path, default=None,
                         help="where added transcripts are kept (env QA_BOT_UPLOADS; default: INDEX/uploads)")
     parser.add_argument("--model", default=None, help="'bundled', 'package:NAME' or a local folder")
@@ -89,8 +99,7 @@ def parse_args(argv: Sequence[str] | None = None, description: str = "") -> argp
                         help="where chunks and vectors are searched: faiss (default), "
                              "milvus-lite:PATH or milvus://HOST:PORT (env QA_BOT_STORE)")
     parser.add_argument("--share", action="store_true", help="also serve through a public share link")
-    parser.add_argument("--concurrency", type=_positive,
-                        default=os.environ.get("QA_BOT_CONCURRENCY", str(CONCURRENCY)),
+    parser.add_argument("--concurrency", type=_positive, default=env.concurrency,
                         help=f"questions answered at once (env QA_BOT_CONCURRENCY; default {CONCURRENCY})")
     return parser.parse_args(argv)
 
@@ -125,16 +134,18 @@ def check_port(host: str, port: int) -> None:
              "choose another with --port or QA_BOT_PORT")
 
 
-def settings_of(args: argparse.Namespace) -> tuple[Settings, tuple[str, str] | None]:
-    """The settings and the login the flags and environment ask for; ``fail`` when they make no
-    sense, before anything is served (a bad uploads folder too, not a page that cannot load)."""
+def settings_of(args: argparse.Namespace, env: Settings | None = None
+                ) -> tuple[Settings, tuple[str, str] | None]:
+    """The settings and the login the flags and ``env`` (default: ``environment()``) ask for;
+    ``fail`` when they make no sense, before anything is served (a bad uploads folder too, not a
+    page that cannot load)."""
     from .bot import default_index_dir
     from .uploads import uploads_dir
 
     try:
-        settings = Settings.from_env(model=args.model, uploads=str(args.uploads) if args.uploads else None,
-                                     store=args.store)
-        auth = auth_from_env()
+        settings = (env or Settings.read_env()).override(
+            model=args.model, uploads=str(args.uploads) if args.uploads else None, store=args.store)
+        auth = login(settings)
     except QaBotError as exc:
         fail(str(exc))
     if not args.corpus.is_dir():

@@ -50,7 +50,7 @@ def collect(dataset: Path, settings: Settings, progress: Any = None
     that has a right chunk."""
     from tqdm import tqdm
 
-    from .report import progress_bar
+    from .terminal import progress_bar
 
     bot, _ = open_bot(dataset, settings, progress=progress or progress_bar())
     retriever = bot.retriever()
@@ -60,10 +60,10 @@ def collect(dataset: Path, settings: Settings, progress: Any = None
     groups = []
     for q, text, vector in tqdm(list(zip(questions, texts, vectors, strict=True)),
                                 desc="signals", unit="question"):
-        entry = bot.index.manifest["transcripts"].get(q.transcript)
+        entry = bot.index.manifest.transcripts.get(q.transcript)
         if entry is None:
             continue
-        lo, hi = entry["chunks"]
+        lo, hi = entry.chunks
         rows = np.array([r for r in range(lo, hi) if not retriever.asking[r]], dtype=np.int64)
         right = np.array([any(overlaps((bot.index.chunks[r].start, bot.index.chunks[r].end), g)
                               for g in q.gold) for r in rows], dtype=bool)

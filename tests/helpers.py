@@ -280,14 +280,13 @@ def free_port() -> int:
 def app_restored() -> Iterator[None]:
     """Wherever the app is pointed meanwhile (``app.configure``, ``app.main``), the holder it had
     before is put back after."""
-    import app
     from qa_bot import page_state
 
-    previous = app.HOLDER
+    previous = page_state.holder()
     try:
         yield
     finally:
-        page_state.restore(previous)
+        page_state.reset(previous)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,24 @@ META_SUFFIX = ".meta.json"
 # with this same pattern so that the line numbers it reports agree with ``line_of``.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-# Turn kinds. Only "speech" and "narration" are quoted as answers; an interviewer's "question"
-# is matched against the user's question instead, and a "title" just names the transcript.
-SPEECH, QUESTION, NARRATION, TITLE = "speech", "question", "narration", "title"
+
+
+class TurnKind(StrEnum):
+    """What a turn is. Only speech and narration are quoted as answers; an interviewer's question
+    is matched against the user's question instead, and a title just names the transcript.
+
+    Each member equals its string, so JSON, saved records and comparisons with a kind read back
+    from them see "speech", "question", ... as before.
+    """
+
+    SPEECH = "speech"
+    QUESTION = "question"
+    NARRATION = "narration"
+    TITLE = "title"
+
+
+# The kinds by their old names, for the tests that build turns with them.
+SPEECH, QUESTION, NARRATION, TITLE = TurnKind.SPEECH, TurnKind.QUESTION, TurnKind.NARRATION, TurnKind.TITLE
 
 
 @dataclass(frozen=True)
@@ -34,7 +50,7 @@ class Turn:
     """One speaker's uninterrupted words (or a line of narration) with its place in the file."""
 
     index: int
-    kind: str
+    kind: TurnKind
     speaker: str | None
     text: str
     start: int
@@ -123,7 +139,7 @@ class Transcript:
         """The question of turn ``index`` whole: with the question turns of the same speaker right
         before it, as when a question runs over several subtitle cues."""
         first = index
-        while first > 0 and self.turns[first - 1].kind == QUESTION \
+        while first > 0 and self.turns[first - 1].kind == TurnKind.QUESTION \
                 and self.turns[first - 1].speaker == self.turns[index].speaker:
             first -= 1
         return " ".join(t.text for t in self.turns[first:index + 1])

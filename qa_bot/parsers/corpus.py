@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from ..errors import TranscriptError
-from .base import FORMATS, META_SUFFIX, TITLE, LineIndex, Metadata, Transcript
+from .base import FORMATS, META_SUFFIX, LineIndex, Metadata, Transcript, TurnKind
 from .detect import EXTENSIONS, PARSERS, detect_format
 from .structure import link_replies
 
@@ -66,7 +66,7 @@ def parse(name: str, data: bytes, meta: Metadata | None = None, fmt: str | None 
         raise TranscriptError(where, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     turns = PARSERS[fmt](view, where, meta)
     turns = link_replies(turns)
-    title = meta.title or next((t.text for t in turns if t.kind == TITLE), None) or Path(name).stem
+    title = meta.title or next((t.text for t in turns if t.kind == TurnKind.TITLE), None) or Path(name).stem
     meta_bytes = json.dumps(meta.__dict__, sort_keys=True, default=list).encode()
     return Transcript(name=name, text=text, format=fmt, title=title, turns=tuple(turns),
                       fingerprint=fingerprint(data, meta_bytes + fmt.encode()), meta=meta)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import TranscriptError
-from .base import NARRATION, SPEECH, Metadata, Turn, line_index, load_json
+from .base import Metadata, Turn, TurnKind, line_index, load_json
 from .lines import line_spans, make_turn, speaker_for
 
 # Valid JSON is walked a second time with positions, as json.loads reports none: a quote must
@@ -78,11 +78,11 @@ def _json_turn(text: str, path: Path, record: object, at: int, meta: Metadata) -
     # is the decoded text when it holds no escapes, and the escaped form as written otherwise.
     span = _member(text, at, "text")
     assert span is not None  # json.loads found the string "text" in this very object
-    kind = SPEECH
+    kind = TurnKind.SPEECH
     if speaker:
         speaker, kind = speaker_for(speaker, meta)
-    return make_turn(text, kind if speaker else NARRATION, speaker, span[0] + 1, span[1] - 1,
-                 start_time=start, end_time=end)
+    return make_turn(text, kind if speaker else TurnKind.NARRATION, speaker, span[0] + 1,
+                     span[1] - 1, start_time=start, end_time=end)
 
 
 def parse_json(text: str, path: Path, meta: Metadata) -> list[Turn]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import NARRATION, Metadata, Turn
+from .base import Metadata, Turn, TurnKind
 from .lines import label_at, line_spans, make_turn, speaker_for, speaker_labels
 
 
@@ -19,5 +19,5 @@ def parse_labelled(text: str, path: Path, meta: Metadata) -> list[Turn]:
             speaker, kind = speaker_for(match.group("label"), meta)
             turns.append(make_turn(text, kind, speaker, match.end(), end))
         else:
-            turns.append(make_turn(text, NARRATION, None, start, end))
+            turns.append(make_turn(text, TurnKind.NARRATION, None, start, end))
     return turns

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from .base import LINE_BREAK, QUESTION, SPEECH, Metadata, Turn, line_index
+from .base import LINE_BREAK, Metadata, Turn, TurnKind, line_index
 
 # "Name: words" — a name of at most five words (Q and A among them) starting with a letter that
 # ``label_at`` checks is a capital or of a script without case ("Émile", "李明"). No "^": ``match``
@@ -18,7 +18,7 @@ INTERVIEWER_LABELS = {"q", "interviewer", "question", "host", "moderator"}
 INTERVIEWEE_LABELS = {"a", "answer", "interviewee", "guest"}
 
 
-def make_turn(text: str, kind: str, speaker: str | None, start: int, end: int, **extra: object) -> Turn:
+def make_turn(text: str, kind: TurnKind, speaker: str | None, start: int, end: int, **extra: object) -> Turn:
     # Trim white space so that a turn's text is exactly its words, still a slice of the source.
     while start < end and text[start].isspace():
         start += 1
@@ -87,14 +87,14 @@ def speaker_labels(matches: Iterable[re.Match[str] | None]) -> list[re.Match[str
             for m in found]
 
 
-def speaker_for(label: str, meta: Metadata) -> tuple[str, str]:
+def speaker_for(label: str, meta: Metadata) -> tuple[str, TurnKind]:
     """Map a label to (speaker name, kind): interviewer labels ask, everyone else speaks."""
     low = label.lower()
     if low in INTERVIEWER_LABELS or (meta.interviewer and low == meta.interviewer.lower()):
-        return (meta.interviewer or "Interviewer"), QUESTION
+        return (meta.interviewer or "Interviewer"), TurnKind.QUESTION
     if low in INTERVIEWEE_LABELS:
-        return (meta.interviewee or "Interviewee"), SPEECH
+        return (meta.interviewee or "Interviewee"), TurnKind.SPEECH
     # "Ivanov:" and "VIKTOR IVANOV:" are the interviewee named in metadata: one speaker, one name.
     if meta.interviewee and low in {meta.interviewee.lower(), *(a.lower() for a in meta.aliases)}:
-        return meta.interviewee, SPEECH
-    return label, SPEECH
+        return meta.interviewee, TurnKind.SPEECH
+    return label, TurnKind.SPEECH

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Metadata, Turn
+from .base import LINE_BREAK, Metadata, Turn, TurnKind
 from .lines import block_spans, make_turn
 from .sentences import sentence_spans
 from .structure import is_question
@@ -34,27 +34,28 @@ def parse_interview(text: str, path: Path, meta: Metadata) -> list[Turn]:
     answerer = meta.interviewee or "Interviewee"
     turns: list[Turn] = []
     for n, (start, end) in enumerate(block_spans(text)):
-        if turns and turns[-1].kind == QUESTION:
+        if turns and turns[-1].kind == TurnKind.QUESTION:
             # The question stood alone in its paragraph, so this paragraph answers it, even
             # when the answer opens with a question of its own ("Regret? No, never.").
-            turns.append(make_turn(text, SPEECH, answerer, start, end))
+            turns.append(make_turn(text, TurnKind.SPEECH, answerer, start, end))
             continue
         q_end = question_end(text, start, end)
         if q_end is None:
             if n == 0 and LINE_BREAK.search(text, start, end) is None:
-                turns.append(make_turn(text, TITLE, None, start, end))
-            elif any(t.kind == QUESTION for t in turns):
-                turns.append(make_turn(text, SPEECH, answerer, start, end))  # answer goes on
+                turns.append(make_turn(text, TurnKind.TITLE, None, start, end))
+            elif any(t.kind == TurnKind.QUESTION for t in turns):
+                turns.append(make_turn(text, TurnKind.SPEECH, answerer, start, end))  # answer goes on
             else:
-                turns.append(make_turn(text, NARRATION, None, start, end))  # caption, preface
+                turns.append(make_turn(text, TurnKind.NARRATION, None, start, end))  # caption, preface
             continue
-        turns.append(make_turn(text, QUESTION, asker, start, q_end))
+        turns.append(make_turn(text, TurnKind.QUESTION, asker, start, q_end))
         if text[q_end:end].strip():
-            turns.append(make_turn(text, SPEECH, answerer, q_end, end))
+            turns.append(make_turn(text, TurnKind.SPEECH, answerer, q_end, end))
     return turns
 
 
 def parse_plain(text: str, path: Path, meta: Metadata) -> list[Turn]:
     """Prose with no speakers: each paragraph is a turn of the one speaker named in metadata."""
     speaker = meta.interviewee
-    return [make_turn(text, SPEECH if speaker else NARRATION, speaker, s, e) for s, e in block_spans(text)]
+    kind = TurnKind.SPEECH if speaker else TurnKind.NARRATION
+    return [make_turn(text, kind, speaker, s, e) for s, e in block_spans(text)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .base import LINE_BREAK, NARRATION, QUESTION, SPEECH, TITLE, Turn
+from .base import LINE_BREAK, Turn, TurnKind
 
 # Share of a host's runs of turns that end by asking a question another speaker answers.
 HOST_SHARE = 0.6
@@ -42,7 +42,7 @@ def _asked_runs(turns: list[Turn]) -> tuple[list[list[int]], dict[str, list[int]
     speaker the positions of their runs that end by asking and that another speaker answers."""
     runs: list[list[int]] = []
     for i, t in enumerate(turns):
-        if t.kind != SPEECH or not t.speaker:
+        if t.kind != TurnKind.SPEECH or not t.speaker:
             continue
         if runs and turns[runs[-1][-1]].speaker == t.speaker:
             runs[-1].append(i)
@@ -87,13 +87,14 @@ def _titled(turns: list[Turn]) -> list[Turn]:
     anyone speaks, that ends in no punctuation ("Viktor Ivanov Russia's Anti-Narcotics Official
     Interview"), and is not a stage direction ("[Scene: ...]"). A title names the transcript; it
     is never quoted as an answer, whatever the format."""
-    if not turns or turns[0].speaker is not None or turns[0].kind not in (NARRATION, SPEECH):
+    if not turns or turns[0].speaker is not None \
+            or turns[0].kind not in (TurnKind.NARRATION, TurnKind.SPEECH):
         return turns
     first = turns[0].text
     if len(first) > TITLE_CHARS or LINE_BREAK.search(first) or first[0] in "[(" \
             or first[-1] in ".?!:;,\"'’”)]…-":
         return turns
-    return [dataclasses.replace(turns[0], kind=TITLE), *turns[1:]]
+    return [dataclasses.replace(turns[0], kind=TurnKind.TITLE), *turns[1:]]
 
 
 def link_replies(turns: list[Turn]) -> list[Turn]:
@@ -107,22 +108,22 @@ def link_replies(turns: list[Turn]) -> list[Turn]:
     something there.
     """
     turns = _titled(turns)
-    if not any(t.kind == QUESTION for t in turns):
+    if not any(t.kind == TurnKind.QUESTION for t in turns):
         asking = {i for runs in _hosts(turns).values() for run in runs for i in run}
-        turns = [dataclasses.replace(t, kind=QUESTION) if i in asking else t
+        turns = [dataclasses.replace(t, kind=TurnKind.QUESTION) if i in asking else t
                  for i, t in enumerate(turns)]
-    has_interviewer = any(t.kind == QUESTION for t in turns)
+    has_interviewer = any(t.kind == TurnKind.QUESTION for t in turns)
     linked: list[Turn] = []
     last_question: int | None = None
     for i, turn in enumerate(turns):
         reply_to = None
-        if turn.kind == SPEECH:
+        if turn.kind == TurnKind.SPEECH:
             if has_interviewer:
                 reply_to = last_question
-            elif linked and linked[-1].kind == SPEECH and linked[-1].speaker != turn.speaker \
+            elif linked and linked[-1].kind == TurnKind.SPEECH and linked[-1].speaker != turn.speaker \
                     and puts_a_question(linked[-1]):
                 reply_to = i - 1
-        if turn.kind == QUESTION:
+        if turn.kind == TurnKind.QUESTION:
             last_question = i
         linked.append(dataclasses.replace(turn, index=i, reply_to=reply_to))
     return linked

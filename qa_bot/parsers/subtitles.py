@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import TranscriptError
-from .base import LINE_BREAK, SPEECH, Metadata, Turn, line_index
+from .base import LINE_BREAK, Metadata, Turn, TurnKind, line_index
 from .lines import block_spans, label_at, line_spans, make_turn, speaker_for, speaker_labels
 
 TIMING = re.compile(r"-->")
@@ -86,16 +86,16 @@ def _line_labels(text: str, payload: int, end: int) -> list[tuple[int, re.Match[
     return out
 
 
-def _cue_segments(text: str, payload: int, end: int, previous: tuple[str | None, str],
+def _cue_segments(text: str, payload: int, end: int, previous: tuple[str | None, TurnKind],
                   meta: Metadata, labels: dict[int, re.Match[str]]
-                  ) -> list[tuple[int, int, str | None, str]]:
+                  ) -> list[tuple[int, int, str | None, TurnKind]]:
     """Split a cue's text by speaker: (start, end, speaker, kind) of each part.
 
     ``<v Name>`` spans name the speaker where present; else a line whose label (in ``labels``,
     by line start) names a speaker starts a new one. Text before any of them goes on with the
     previous cue's.
     """
-    marks: list[tuple[int, int, str | None, str]] = []  # (where, text start, speaker, kind)
+    marks: list[tuple[int, int, str | None, TurnKind]] = []  # (where, text start, speaker, kind)
     for voice in VOICE.finditer(text, payload, end):
         marks.append((voice.start(), voice.end(), *speaker_for(voice.group("name"), meta)))
     for start, _ in _line_labels(text, payload, end):
@@ -109,7 +109,7 @@ def _cue_segments(text: str, payload: int, end: int, previous: tuple[str | None,
             for (_, begin, speaker, kind), stop in zip(marks, stops, strict=True)]
 
 
-def _cue_turns(text: str, payload: int, end: int, previous: tuple[str | None, str],
+def _cue_turns(text: str, payload: int, end: int, previous: tuple[str | None, TurnKind],
                start_time: float, end_time: float, meta: Metadata,
                labels: dict[int, re.Match[str]]) -> list[Turn]:
     turns = []
@@ -141,7 +141,7 @@ def _parse_cues(text: str, path: Path, meta: Metadata,
               zip(lines, speaker_labels(m for _, m in lines), strict=True) if match}
     turns: list[Turn] = []
     # A cue with no label goes on with the previous cue's speaker, asking if that one asked.
-    previous: tuple[str | None, str] = (None, SPEECH)
+    previous: tuple[str | None, TurnKind] = (None, TurnKind.SPEECH)
     for start, time_line, payload, end in blocks:
         line = line_index(text).line_of(time_line)
         begin, finish = timing(LINE_BREAK.sub("\n", text[start:end]), line)

@@ -20,6 +20,7 @@ from ..chunking import Chunk
 from ..index import context_text, embed_text
 from ..lexical import GroupedBM25
 from ..lexical_files import Lexical, chunk_bm25, context_bm25
+from ..parsers.base import TurnKind
 from ..vectors import ChunkVectors, chunk_index
 from .base import Field, Scope, StoreHit, TranscriptPart, chunk_id, top_hits
 
@@ -63,7 +64,7 @@ class FaissStore:
             vectors = chunk_index(np.vstack(stacked) if stacked else np.zeros((0, dim), np.float32), dim)
         self.vectors = vectors
         self.speakers = np.array([(c.speaker or "").casefold() for c in self.chunks], dtype=object)
-        self.asking = np.array([c.kind == "question" for c in self.chunks], dtype=bool)
+        self.asking = np.array([c.kind == TurnKind.QUESTION for c in self.chunks], dtype=bool)
         self._chunk_bm25: GroupedBM25 | None = lexical.chunk if lexical else None
         self._context_bm25: tuple[GroupedBM25, np.ndarray] | None = \
             (lexical.context, lexical.doc_of) if lexical else None
@@ -74,12 +75,11 @@ class FaissStore:
     @classmethod
     def from_index(cls, index: Index, transcripts: Mapping[str, Transcript] | None = None) -> FaissStore:
         """The store over a synced index, sharing its FAISS index (nothing is copied)."""
-        empty = np.zeros((0, index.manifest.get("dimension", 0)), np.float32)
+        empty = np.zeros((0, index.manifest.dimension), np.float32)
         parts = []
-        for name, entry in index.manifest["transcripts"].items():
-            lo, hi = entry["chunks"]
-            parts.append(TranscriptPart(name, entry.get("fingerprint", ""), index.chunks[lo:hi],
-                                        empty, ()))
+        for name, entry in index.manifest.transcripts.items():
+            lo, hi = entry.chunks
+            parts.append(TranscriptPart(name, entry.fingerprint, index.chunks[lo:hi], empty, ()))
         return cls(parts, int(index.chunk_vectors.d), index.chunk_vectors, transcripts,
                    getattr(index, "lexical", None))
 

@@ -30,6 +30,7 @@ from ..chunking import Chunk
 from ..errors import QaBotError
 from ..index import embed_text
 from ..lexical import GroupedBM25
+from ..parsers.base import TurnKind
 from .base import Field, Scope, StoreHit, TranscriptPart, chunk_id, top_hits
 
 MAX_VARCHAR = 65_535  # bytes, Milvus's limit for a VARCHAR field
@@ -167,7 +168,8 @@ class MilvusStore:
             if len(record.encode("utf-8")) > MAX_VARCHAR:
                 raise StoreError(f"{part.name}: chunk {i}'s record is over {MAX_VARCHAR:,} bytes")
             rows.append({"id": chunk_id(part.name, i), "transcript": part.name, "ordinal": i,
-                         "speaker": _clip((c.speaker or "").casefold()), "asking": c.kind == "question",
+                         "speaker": _clip((c.speaker or "").casefold()),
+                         "asking": c.kind == TurnKind.QUESTION,
                          "text": _clip(embed_text(c.speaker, c.text)), "context": _clip(context),
                          "record": record, "vector": vectors[i]})
         for at in range(0, len(rows), BATCH):

@@ -20,15 +20,15 @@ def parts_of(index: Index, transcripts: Mapping[str, Transcript] | None = None) 
     stands for its turn when the transcript is not at hand)."""
     transcripts = transcripts or {}
     parts = []
-    for name, entry in index.manifest["transcripts"].items():
-        lo, hi = entry["chunks"]
+    for name, entry in index.manifest.transcripts.items():
+        lo, hi = entry.chunks
         chunks = index.chunks[lo:hi]
         t = transcripts.get(name)
         contexts = [context_text(t, c.turn) if t is not None else embed_text(c.speaker, c.text)
                     for c in chunks]
         vectors = index.chunk_vectors.reconstruct_n(lo, hi - lo) if hi > lo else \
-            np.zeros((0, index.manifest["dimension"]), np.float32)
-        parts.append(TranscriptPart(name, entry["fingerprint"], chunks, vectors, contexts))
+            np.zeros((0, index.manifest.dimension), np.float32)
+        parts.append(TranscriptPart(name, entry.fingerprint, chunks, vectors, contexts))
     return parts
 
 
@@ -41,7 +41,7 @@ def mirror(store: Store, index: Index, transcripts: Mapping[str, Transcript] | N
         The names replaced and deleted.
     """
     stored = dict(store.transcripts())
-    wanted = {name: entry["fingerprint"] for name, entry in index.manifest["transcripts"].items()}
+    wanted = {name: entry.fingerprint for name, entry in index.manifest.transcripts.items()}
     report: dict[str, list[str]] = {"replaced": [], "deleted": sorted(set(stored) - set(wanted))}
     for name in report["deleted"]:
         store.delete_transcript(name)
@@ -60,7 +60,7 @@ def open_store(spec: str, index: Index, transcripts: Mapping[str, Transcript] | 
         return FaissStore.from_index(index, transcripts)
     from .milvus_store import MilvusStore
 
-    store = MilvusStore(spec, int(index.manifest["dimension"]))
+    store = MilvusStore(spec, index.manifest.dimension)
     mirror(store, index, transcripts)
     return store
 

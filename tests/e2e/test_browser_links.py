@@ -13,6 +13,8 @@ from urllib.parse import quote
 from browser_steps import BROWSER, TIMEOUT, answers, ask, last_reply, shoot, upload
 from helpers import ANSWER, BAKERY, MARKET, QUESTION
 
+from qa_bot import page_state
+
 INTERVIEW = "viktor-ivanov-interview.txt"
 
 pytestmark = BROWSER
@@ -93,8 +95,6 @@ def choose(page, dropdown: str, option: str) -> None:
 def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page, tmp_path):
     """Over every transcript QUESTION is Ivanov's; with the speaker filter on another speaker
     who also speaks of the Soviet Union's fall, the page quotes only her."""
-    import app
-
     page = open_page(url)
     upload(page, tmp_path / "market-chat.txt", MARKET)
     try:
@@ -111,4 +111,4 @@ def test_the_speaker_filter_chosen_in_the_page_narrows_the_answer(url, open_page
         ask(page, QUESTION)
         assert page.locator("#qa-chat blockquote").last.inner_text().strip() in ANSWER
     finally:
-        app.HOLDER.get().remove_transcript("market-chat.txt")
+        page_state.holder().get().remove_transcript("market-chat.txt")

@@ -13,6 +13,8 @@ import logging
 import pytest
 from helpers import TALKS, FakeEmbedder, launched, write_corpus
 
+from qa_bot import page_state
+
 pytestmark = pytest.mark.e2e
 
 CRANES = [{"speaker": "Interviewer", "text": "Where do the cranes spend the winter?", "start": 1.0},
@@ -29,9 +31,7 @@ def served(tmp_path_factory):
 
 
 def _bot():
-    import app
-
-    return app.HOLDER.get()
+    return page_state.holder().get()
 
 
 # ------------------------------------------------------------------------------ /add_transcript

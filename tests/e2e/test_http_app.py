@@ -13,18 +13,16 @@ import json
 import pytest
 from helpers import MARKET, QUESTION, REPLY_TO
 
-from qa_bot import upload_handlers
+from qa_bot import page_state, upload_handlers
 
 pytestmark = pytest.mark.e2e
 
 
 def test_ask_endpoint_returns_the_cli_json(client):
-    import app
-
     info = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]
     assert [p["parameter_name"] for p in info["parameters"]] == ["question", "top_k", "transcript", "speaker"]
     got = client.predict(QUESTION, 3, "", "", api_name="/ask")
-    expected = app.HOLDER.get().ask(QUESTION, 3).to_dict()
+    expected = page_state.holder().get().ask(QUESTION, 3).to_dict()
     assert got == json.loads(json.dumps(expected))
     assert not got["no_answer"] and got["answers"][0]["speaker"] == "Viktor Ivanov"
     assert REPLY_TO in got["answers"][0]["in_reply_to"]
@@ -78,10 +76,8 @@ def test_upload_is_indexed_and_searchable_at_once(client, served, tmp_path):
 
 
 def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, tmp_path):
-    import app
-
     before = sorted(p.name for p in served.corpus.iterdir())
-    names = set(app.HOLDER.get().transcripts)
+    names = set(page_state.holder().get().transcripts)
     from gradio_client import handle_file
 
     bad = tmp_path / "broken.json"
@@ -95,7 +91,7 @@ def test_bad_upload_shows_the_parser_error_and_changes_nothing(client, served, t
     notice, *_ = upload_handlers.add_transcript(str(bad))  # the page's upload box says the same in a notice
     assert "broken.json:1: invalid JSON" in notice and 'qa-notice-error' in notice
     assert sorted(p.name for p in served.corpus.iterdir()) == before
-    assert set(app.HOLDER.get().transcripts) == names
+    assert set(page_state.holder().get().transcripts) == names
     assert client.predict(QUESTION, 1, "", "", api_name="/ask")["answers"]  # still up
 
 
@@ -105,7 +101,7 @@ def test_chat_turns_keep_history_and_fill_the_panels(served):
     history, box, source, more, cite, notice = app.respond(QUESTION, [], app.ALL, app.ALL, 3)
     assert box == "" and notice == "" and len(history) == 2
     reply = history[1]["content"]
-    top = app.HOLDER.get().ask(QUESTION).top  # what the page must show, whichever sentences
+    top = page_state.holder().get().ask(QUESTION).top  # what the page must show, whichever sentences
     assert top is not None and top.line == 9 and top.speaker == "Viktor Ivanov"
     start = top.quote[:30]
     assert reply.startswith(f"> {start}") and "**Viktor Ivanov**" in reply
@@ -167,7 +163,7 @@ def test_the_chat_and_the_api_search_only_the_chosen_transcript_and_speaker(clie
                 {("bishkek-market.txt", "Aigul Sadykova")}
     finally:
         client.predict("bishkek-market.txt", api_name="/remove_transcript")
-    assert "bishkek-market.txt" not in app.HOLDER.get().transcripts
+    assert "bishkek-market.txt" not in page_state.holder().get().transcripts
 
 
 def test_a_narrowed_no_answer_says_its_scope_once(served) -> None:

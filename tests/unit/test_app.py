@@ -95,7 +95,8 @@ def test_app_upload_of_a_bad_file_shows_why_and_changes_nothing(holder, tmp_path
 @pytest.mark.e2e  # it starts a python process, as test_bot.py's import checks do
 def test_importing_the_app_is_cheap():
     heavy = "('torch', 'sentence_transformers', 'faiss', 'qa_bot.bot')"
-    code = f"import sys, app; assert app.HOLDER._bot is None; print([m for m in {heavy} if m in sys.modules])"
+    code = (f"import sys, app; from qa_bot import page_state; assert page_state.holder()._bot is None; "
+            f"print([m for m in {heavy} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -1,85 +1,49 @@
-"""bench/run.py --splice: refreshing one part of RESULTS.md rewrites what that part measures (its
-section, its target rows, its row of the parts table) and keeps every other line as it was."""
+"""bench/render.py: the reports' figures come from bench/results/*.json and nothing else; the prose
+around them is the Markdown's own and is left as written."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
+import json
 
+import pytest
 from helpers import ROOT
 
-sys.path.insert(0, str(ROOT / "bench"))
-_spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
-assert _spec and _spec.loader
-run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(run)
 
-OLD = """# Performance (issue 5)
-
-| part | when | load at start | load at end | took |
-| --- | --- | ---: | ---: | ---: |
-| quality | old | 0.5 | 1.4 | 116 s |
-| perf | old | 1.4 | 1.8 | 53 s |
-
-## Targets
-
-| target | measured | yardstick (same run) | holds |
-| --- | --- | --- | --- |
-| warm `bot.ask` p50 <= 1.0x stock encode (default corpus) | 4.29 ms | old | **yes** |
-| no speed-up costs > 1 point of R@5 | -0.1 points | old | **yes** |
-
-## Warm `bot.ask` latency
-
-old latency table
-
-## Encoder quality on the public eval sets
-
-old quality rows
-
-## What makes it fast
-
-prose
-
-## Load
-
-kept as written by load_test.py
-"""
-
-NEW = """# Performance (issue 5)
-
-| part | when | load at start | load at end | took |
-| --- | --- | ---: | ---: | ---: |
-| quality | new | 2.6 | 12.3 | 1817 s |
-
-## Targets
-
-| target | measured | yardstick (same run) | holds |
-| --- | --- | --- | --- |
-| no speed-up costs > 1 point of R@5 | +0.0 points | new | **yes** |
-
-## Encoder quality on the public eval sets
-
-new quality rows
-
-## What makes it fast
-
-prose
-"""
+@pytest.fixture
+def render(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))  # bench/ is run as ``python -m bench.<name>`` from the root
+    return importlib.import_module("bench.render")
 
 
-def test_splice_replaces_only_what_the_part_measures() -> None:
-    out = run.splice(OLD, NEW, ["quality"])
-    assert out == (OLD.replace("| quality | old | 0.5 | 1.4 | 116 s |",
-                               "| quality | new | 2.6 | 12.3 | 1817 s |")
-                   .replace("| -0.1 points | old |", "| +0.0 points | new |")
-                   .replace("old quality rows", "new quality rows"))
-    assert "old latency table" in out and "kept as written by load_test.py" in out
+def test_marked_figures_are_replaced_and_everything_else_is_kept(render) -> None:
+    text = ("# Title\n\nProse with <!-- bench:value -->old<!-- /bench --> inline.\n\n"
+            "<!-- bench:rows -->\n| old |\n\n<!-- /bench -->\n\nMore prose.\n")
+    figures = {"value": "1.5 ms", "rows": render.table(["a", ">b"], [["x", ""], ["y", 2]])}
+    out = render.fill(text, figures)
+    assert out == ("# Title\n\nProse with <!-- bench:value -->1.5 ms<!-- /bench --> inline.\n\n"
+                   "<!-- bench:rows -->\n| a | b |\n| --- | ---: |\n| x | |\n| y | 2 |\n\n"
+                   "<!-- /bench -->\n\nMore prose.\n")
+    assert render.fill(out, figures) == out
 
 
-def test_splice_refuses_a_report_without_the_section() -> None:
-    try:
-        run.splice(OLD.replace("## Encoder quality on the public eval sets", "## Other"), NEW, ["quality"])
-    except SystemExit as exc:
-        assert "Encoder quality" in str(exc)
-    else:
-        raise AssertionError("a missing section must not be skipped silently")
+def test_a_figure_with_no_result_is_an_error_not_a_stale_number(render) -> None:
+    with pytest.raises(SystemExit, match="'gone'"):
+        render.fill("<!-- bench:gone -->3<!-- /bench -->", {})
+
+
+def test_the_committed_reports_are_what_the_committed_results_render(render) -> None:
+    results = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+               for p in (ROOT / "bench" / "results").glob("*.json")}
+    for name, blocks in render.REPORTS.items():
+        text = (ROOT / "bench" / name).read_text(encoding="utf-8")
+        assert "<!-- bench:" in text, name
+        assert render.fill(text, blocks(results)) == text, f"{name} is out of date: python -m bench.render"
+
+
+def test_the_upload_cap_is_the_largest_size_every_kind_managed(render) -> None:
+    rows = [{"kind": k, "mb": mb, "seconds": s, "peak_mb": 500} for k, mb, s in (
+        ("prose", 0.1, 20), ("prose", 0.2, 50), ("prose", 0.4, 70), ("turns", 0.1, 10), ("turns", 0.2, 30))]
+    assert render.upload_cap(rows, 60, 1000) == 0.2
+    assert render.upload_cap([*rows, {"kind": "turns", "mb": 0.4, "timed_out": 200}], 60, 1000) == 0.2
+    assert render.upload_cap([{**r, "peak_mb": 2000} for r in rows], 60, 1000) == 0.0

@@ -54,11 +54,10 @@ def test_a_pickle_beside_the_safetensors_is_never_loaded(tmp_path, monkeypatch):
 
     from qa_bot.embedding import SentenceTransformerEmbedder
 
-    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
     folder = model_copy(tmp_path / "model")
     marker = tmp_path / "unpickled"
     (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Booby(marker)))
-    vectors = SentenceTransformerEmbedder(str(folder)).encode(["hello there"])
+    vectors = SentenceTransformerEmbedder(str(folder), backend="torch").encode(["hello there"])
     assert vectors.shape == (1, 384) and not marker.exists()
 
 
@@ -138,8 +137,8 @@ def test_backend_names_are_checked(monkeypatch):
 
     with pytest.raises(ModelError, match="backend 'cuda'"):
         embedding.SentenceTransformerEmbedder(backend="cuda")
-    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
-    assert embedding.SentenceTransformerEmbedder().backend == "torch"
+    monkeypatch.setenv("QA_BOT_BACKEND", "torch")  # read into Settings, handed to the embedder
+    assert embedding.SentenceTransformerEmbedder(backend=Settings.from_env().backend).backend == "torch"
 
 
 def test_models_onnx_cannot_run_are_named(tmp_path):

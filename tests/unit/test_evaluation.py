@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from qa_bot import cli
 from qa_bot import evaluation as ev
-from qa_bot import report
 from qa_bot.config import Settings
 from qa_bot.errors import QaBotError
 
@@ -121,8 +121,8 @@ def test_run_measures_every_mode_and_writes_the_report(tmp_path, fake_embedder):
     data = write_dataset(tmp_path / "tiny", extra=[
         {"id": "q4", "question": "Anything ?", "transcript": "gone.txt", "answers": [span(B_TXT, "noon")]}])
     out = io.StringIO()
-    results = report.run([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
-                     embedder=fake_embedder, stdout=out)
+    results = cli.run_eval([data], tmp_path / "report" / "EVAL.md", list(ev.MODES), Settings(),
+                           embedder=fake_embedder, stdout=out)
     (result,) = results
     assert result.transcripts == 2  # a.txt opens with "[": read as labelled all the same
     assert [m.mode for m in result.modes] == list(ev.MODES)
@@ -157,3 +157,18 @@ def test_cli_eval_runs_on_a_dataset_folder(tmp_path, monkeypatch, fake_embedder)
     assert "| lexical | 1.000 |" in out.getvalue()
     assert (tmp_path / "r" / "EVAL.md").exists() and (tmp_path / "r" / "eval_recall.png").exists()
     assert cli.main(["eval", str(data), "--modes", "nonsense"], stdout=out) == 2
+
+
+def test_cli_eval_measures_through_the_store_it_is_given(tmp_path, monkeypatch):
+    # --store reached every command but eval, which measured the embedded store whatever it said.
+    from qa_bot import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "run_eval",
+                        lambda datasets, out, modes, settings, *a, **k: seen.append(settings))
+    data = write_dataset(tmp_path / "tiny")
+    lite = f"milvus-lite:{tmp_path / 'lite.db'}"
+    assert cli.main(["eval", str(data), "--modes", "full", "--store", lite], stdout=io.StringIO()) == 0
+    monkeypatch.setenv("QA_BOT_STORE", lite)
+    assert cli.main(["eval", str(data), "--modes", "full"], stdout=io.StringIO()) == 0
+    assert [s.store for s in seen] == [lite, lite]

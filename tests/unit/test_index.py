@@ -180,7 +180,7 @@ def test_changed_sidecar_metadata_reembeds_only_its_transcript(corpus, index_dir
     bot = open_bot(corpus, index_dir, embedder)
     assert bot.report.changed == ["alpha.txt"]
     assert embedder.calls == bot.report.embedded == full_count(tmp_path, {"alpha.txt": ALPHA})
-    assert bot.index.manifest["transcripts"]["alpha.txt"]["title"] == "Fruit and rivers"
+    assert bot.index.manifest.transcripts["alpha.txt"].title == "Fruit and rivers"
 
 
 def test_removed_transcript_embeds_nothing_and_is_dropped(corpus, index_dir):
@@ -194,7 +194,7 @@ def test_removed_transcript_embeds_nothing_and_is_dropped(corpus, index_dir):
     assert {c.transcript for c in bot.index.chunks} == {"alpha.txt", "beta.txt"}
     assert {k.transcript for k in bot.index.turn_keys} == {"alpha.txt", "beta.txt"}
     saved = index_mod.load(index_dir)
-    assert saved is not None and "gamma.srt" not in saved.manifest["transcripts"]
+    assert saved is not None and "gamma.srt" not in saved.manifest.transcripts
     again = FakeEmbedder()
     again_bot = open_bot(corpus, index_dir, again)
     assert again.calls == 0 and again_bot.report.removed == []
@@ -213,7 +213,7 @@ def test_incremental_index_equals_a_full_rebuild(corpus, index_dir, tmp_path):
     for index in (incremental, reloaded):
         assert index.chunks == full.chunks
         assert index.turn_keys == full.turn_keys
-        assert index.manifest["transcripts"] == full.manifest["transcripts"]
+        assert index.manifest.transcripts == full.manifest.transcripts
         np.testing.assert_allclose(index.chunk_vectors.reconstruct_n(0, index.chunk_vectors.ntotal),
                                    full.chunk_vectors.reconstruct_n(0, full.chunk_vectors.ntotal),
                                    atol=1e-6)

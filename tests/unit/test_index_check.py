@@ -28,6 +28,7 @@ from qa_bot import index as index_mod
 from qa_bot import index_check
 from qa_bot.chunking import chunk_transcript
 from qa_bot.errors import TranscriptError
+from qa_bot.manifest import FileEntry, Manifest, TranscriptEntry
 from qa_bot.parsers.corpus import parse
 
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="qa-bot-hypothesis-"))  # not ".hypothesis" here
@@ -155,9 +156,9 @@ CHUNKS = chunk_transcript(TIMED)
 
 
 def index_of(chunks: list[Any], keys: list[Any] = KEYS, name: str = TIMED.name) -> index_mod.Index:
-    manifest = {"transcripts": {name: {"chunks": [0, len(chunks)], "turns": [0, len(keys)]}},
-                "files": {"chunks_jsonl": {"name": "chunks-x.jsonl"},
-                          "turns_jsonl": {"name": "turns-x.jsonl"}}}
+    manifest = Manifest(None, 4, {name: TranscriptEntry("", name, "", (0, len(chunks)), (0, len(keys)))},
+                        len(chunks), {"chunks_jsonl": FileEntry("chunks-x.jsonl", ""),
+                                      "turns_jsonl": FileEntry("turns-x.jsonl", "")})
     return index_mod.Index(manifest, chunks, None, keys, np.zeros((len(keys), 4), np.float32))
 
 

@@ -195,7 +195,7 @@ def test_sigkill_mid_embedding_leaves_the_previous_index(tmp_path, real_embedder
     # The previous index is untouched, loads, and serves the same answers without embedding.
     assert files_of(index_dir) == saved
     loaded = index_mod.load(index_dir)
-    assert loaded is not None and set(loaded.manifest["transcripts"]) == {"viktor-ivanov-interview.txt"}
+    assert loaded is not None and set(loaded.manifest.transcripts) == {"viktor-ivanov-interview.txt"}
     (corpus / "big.txt").unlink()
     calls = real_embedder.calls
     again = QaBot.open(corpus, index_dir, Settings(), real_embedder)
@@ -228,7 +228,7 @@ def test_writer_killed_mid_write_leaves_no_litter_after_the_next_save(corpus, in
     """)
     first = open_bot(corpus, index_dir)
     before, saved = answers(first), files_of(index_dir)
-    previous = named_files(first.index.manifest)
+    previous = named_files(first.index.manifest.to_dict())
     (corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 17, done.stderr

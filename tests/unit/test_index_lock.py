@@ -228,7 +228,7 @@ def test_a_write_keeps_the_generation_it_replaces_for_readers_and_sweeps_older_o
     index_dir = tmp_path / "index"
 
     def generation() -> set[str]:
-        return named_files(QaBot.open(corpus, index_dir, Settings(), FakeEmbedder()).index.manifest)
+        return named_files(QaBot.open(corpus, index_dir, Settings(), FakeEmbedder()).index.manifest.to_dict())
 
     first = generation()
     (corpus / "talk.txt").write_text(interview(5, 1), encoding="utf-8")
@@ -243,20 +243,21 @@ def test_a_reader_whose_generation_is_swept_mid_read_reads_the_new_one(tmp_path,
     """A reader that has read the manifest, then two writes (the second sweeps the generation it
     named) before it opens the files: it reads the manifest again, and loads the newest index."""
     from qa_bot import index_files
+    from qa_bot.manifest import FileEntry
 
     corpus = make_corpus(tmp_path / "corpus", {"talk.txt": interview(5, 0)})
     index_dir = tmp_path / "index"
     QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
     real, writes = index_files.check, []
 
-    def check(folder: Path, item: dict) -> Path:
+    def check(folder: Path, item: FileEntry, *full: bool) -> Path:
         if not writes:  # the reader's first file: two writers go first
-            writes.append(item["name"])
+            writes.append(item.name)
             for trial in (1, 2):
                 (corpus / "talk.txt").write_text(interview(5, trial), encoding="utf-8")
                 QaBot.open(corpus, index_dir, Settings(), FakeEmbedder())
-            assert not (index_dir / item["name"]).exists()
-        return real(folder, item)
+            assert not (index_dir / item.name).exists()
+        return real(folder, item, *full)
 
     monkeypatch.setattr(index_files, "check", check)
     loaded = index_mod.load(index_dir)

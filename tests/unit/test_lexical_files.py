@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import INTERVIEW, TALKS, named_files, open_bot, write_corpus
+from helpers import INTERVIEW, TALKS, FakeEmbedder, named_files, open_bot, write_corpus
 
 from qa_bot import index as index_mod
 from qa_bot import index_files, lexical_files
 from qa_bot.bot import QaBot
+from qa_bot.config import Settings
 from qa_bot.stores import faiss_store
 
 QUESTIONS = ["Does Ivanov regret the fall of the USSR?", "What fruit does Alice love?",
@@ -201,9 +202,11 @@ def test_full_verification_hashes_every_file_at_load(corpus, tmp_path, monkeypat
     real = index_files.sha256
     monkeypatch.setattr(index_files, "sha256", lambda p: hashed.append(p.name) or real(p))
     assert index_mod.load(index_dir).lexical is not None and hashed == []  # trusted by its stat
-    monkeypatch.setenv(index_files.VERIFY_ENV, "full")
     problems: list[str] = []
-    loaded = index_mod.load(index_dir, problems)
+    loaded = index_mod.load(index_dir, problems, full_check=True)  # what QA_BOT_VERIFY_INDEX=full asks
     assert loaded is not None and loaded.lexical is None and path.name in " ".join(problems)
     assert set(hashed) >= {e["name"] for e in manifest_of(index_dir)["files"].values()}
     assert answers(open_bot(corpus, index_dir)) == before
+    monkeypatch.setenv("QA_BOT_VERIFY_INDEX", "full")  # read into Settings, handed to the load
+    reopened = QaBot.open(corpus, index_dir, Settings.from_env(), FakeEmbedder())
+    assert path.name in " ".join(reopened.report.warnings)

@@ -15,7 +15,7 @@ from qa_bot.parsers.corpus import parse
 from qa_bot.ranker import FEATURES
 from qa_bot.retrieval import Retriever
 
-# --- semantic_search against a brute-force answer --------------------------------------------
+# --- semantic_search_scores against a brute-force answer -------------------------------------
 
 
 @pytest.mark.parametrize("top_k", [1, 5, 37, 500, 1000])
@@ -24,7 +24,7 @@ def test_semantic_search_matches_brute_force(seed, top_k):
     rng = np.random.default_rng(seed)
     corpus = unit_rows(rng, 500, 48)
     for query in unit_rows(rng, 10, 48):
-        hits = retrieval.semantic_search(query, corpus, top_k)
+        hits = retrieval.semantic_search_scores(corpus @ query, top_k)
         brute = np.array([float(np.dot(query, row)) for row in corpus])  # no matrix product
         order = np.argsort(-brute, kind="stable")[: min(top_k, len(corpus))]
         assert [row for row, _ in hits] == order.tolist()
@@ -37,14 +37,13 @@ def test_semantic_search_breaks_ties_by_row():
     rng = np.random.default_rng(7)
     base = unit_rows(rng, 4, 16)
     corpus = np.vstack([base[2], base[0], base[2], base[1], base[2]])  # rows 0, 2, 4 tie
-    hits = retrieval.semantic_search(base[2], corpus, 3)
+    hits = retrieval.semantic_search_scores(corpus @ base[2], 3)
     assert [row for row, _ in hits] == [0, 2, 4]
     np.testing.assert_allclose([s for _, s in hits], 1.0, rtol=1e-5)
 
 
 def test_semantic_search_of_nothing_is_empty():
-    assert retrieval.semantic_search(np.ones(8, np.float32) / np.sqrt(8),
-                                     np.zeros((0, 8), np.float32), 5) == []
+    assert retrieval.semantic_search_scores(np.zeros(0, np.float32), 5) == []
 
 
 # --- Retriever.search over small fake-embedder corpora ---------------------------------------

@@ -44,13 +44,14 @@ def test_binds_loopback_by_default(launches):
 def test_login_comes_from_the_environment():
     from qa_bot.errors import ConfigError
 
-    assert access.auth_from_env({}) is None
-    assert access.auth_from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD}) == (USER, PASSWORD)
+    assert access.login(Settings.from_env({})) is None
+    both = Settings.from_env({"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": PASSWORD})
+    assert access.login(both) == (USER, PASSWORD)
     for env in ({"QA_BOT_USERNAME": USER}, {"QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": " ", "QA_BOT_PASSWORD": PASSWORD},
                 {"QA_BOT_USERNAME": USER, "QA_BOT_PASSWORD": ""}):
         with pytest.raises(ConfigError, match="set both QA_BOT_USERNAME and QA_BOT_PASSWORD"):
-            access.auth_from_env(env)
+            access.login(Settings.from_env(env))
 
 
 def test_main_passes_the_login_to_gradio_and_refuses_half_a_login(launches, monkeypatch, capsys):

@@ -52,7 +52,7 @@ def test_removing_an_upload_deletes_its_file_and_its_passages_and_embeds_nothing
     assert bot.uploaded == ("cranes.txt",)
     assert sorted(bot.transcripts) == ["alpha.txt", "beta.txt", "cranes.txt"]
     index = bot.index
-    assert "zeppelins.txt" not in index.manifest["transcripts"]
+    assert "zeppelins.txt" not in index.manifest.transcripts
     assert not [c for c in index.chunks if c.transcript == "zeppelins.txt"]
     assert not [k for k in index.turn_keys if k.transcript == "zeppelins.txt"]
     assert index.chunk_vectors.ntotal == len(index.chunks) and len(index.turn_vectors) == len(index.turn_keys)
@@ -79,7 +79,7 @@ def test_the_saved_index_after_a_removal_loads_as_is_and_matches_a_fresh_build(u
     assert again.uploaded == ("cranes.txt",)
     loaded = index_mod.load(tmp_path / "index")
     assert loaded is not None
-    assert set(loaded.manifest["transcripts"]) == {"alpha.txt", "beta.txt", "cranes.txt"}
+    assert set(loaded.manifest.transcripts) == {"alpha.txt", "beta.txt", "cranes.txt"}
     fresh = open_bot(corpus, tmp_path / "fresh", FakeEmbedder())
     fresh.add_transcript("cranes.txt", CRANES.encode())
     assert [c.to_dict() for c in fresh.index.chunks] == [c.to_dict() for c in again.index.chunks]
@@ -143,7 +143,7 @@ def test_an_upload_deleted_by_hand_can_still_be_removed_from_the_index(uploaded)
     bot, _ = uploaded
     (bot.uploads / "zeppelins.txt").unlink()
     bot.remove_transcript("zeppelins.txt")
-    assert "zeppelins.txt" not in bot.index.manifest["transcripts"]
+    assert "zeppelins.txt" not in bot.index.manifest.transcripts
 
 
 def test_the_uploads_sidecar_goes_with_it(uploaded):

@@ -118,8 +118,3 @@ def test_an_approximate_index_is_saved_loaded_and_answers_like_the_exact_one(tmp
     (corpus / "gamma.txt").write_text("Host: Any news?\nCy: The ice closed behind the ship.\n")
     assert reopened.refresh().added == ["gamma.txt"]
     assert "ice" in reopened.ask("What closed behind the ship?").answers[0].quote
-
-
-# --- encoder backends -----------------------------------------------------------------------
-
-
