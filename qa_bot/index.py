@@ -41,7 +41,7 @@ FORMAT_VERSION = 3
 # Bump when parsing or chunking gives other turns or chunks for the same file: the saved chunks
 # would no longer match what the files parse to, so every index is re-embedded once. An explicit
 # number, not a digest of the source, so that editing a comment re-embeds nothing;
-# tests/test_parser_version.py fails when the output changes and this number does not.
+# tests/unit/test_parser_version.py fails when the output changes and this number does not.
 PARSER_VERSION = 1
 Progress = Callable[[int, int, str], None]
 
