@@ -7,7 +7,7 @@ per folder is ``index_lock.py``'s; building and searching the FAISS indexes is `
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,7 +140,7 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
                 and not index_check.doctored(old, t, unit_keys(t), report.warnings)}
     if old is not None and len(reusable) == len(transcripts) and not report.removed \
             and (old.lexical is not None or not (index_dir and save)) \
-            and list(_entries(transcripts, old).items()) == list(old_entries.items()):
+            and _same_layout(transcripts, old_entries):
         # Nothing changed: the saved index is served as read (its vectors, records and BM25
         # files), not copied row by row into a new one, which took half a restart at 1M chunks.
         # (Saved without BM25 files, it takes the path below, which adds them.)
@@ -203,16 +203,12 @@ def _sync(transcripts: Sequence[Transcript], index_dir: Path | None, embedder: E
     return index, report
 
 
-def _entries(transcripts: Sequence[Transcript], old: Index) -> dict[str, TranscriptEntry]:
-    """The manifest entries ``_assemble`` would write were every transcript reused from ``old``
-    in this order: equal to ``old``'s own when its layout can be served as it is."""
-    entries, chunks, turns = {}, 0, 0
-    for t in transcripts:
-        (c0, c1), (u0, u1) = old.ranges(t.name)
-        entries[t.name] = TranscriptEntry(t.fingerprint, t.title, t.format,
-                                          (chunks, chunks + c1 - c0), (turns, turns + u1 - u0))
-        chunks, turns = chunks + c1 - c0, turns + u1 - u0
-    return entries
+def _same_layout(transcripts: Sequence[Transcript], entries: Mapping[str, TranscriptEntry]) -> bool:
+    """Whether ``_assemble`` would give reused ``transcripts`` the saved ``entries`` as they are:
+    the same names in the same order (the saved row ranges tile them in that order, which the
+    loader checked) with the same titles and formats (fingerprints are compared by the caller)."""
+    return list(entries) == [t.name for t in transcripts] and all(
+        (entries[t.name].title, entries[t.name].format) == (t.title, t.format) for t in transcripts)
 
 
 def _lexical(index: Index, transcripts: Sequence[Transcript]) -> lexical_files.Lexical:
